@@ -1,0 +1,5 @@
+"""`python -m ingest` runs the leadpipe command line."""
+
+from ingest.cli import main
+
+main()

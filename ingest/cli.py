@@ -1,0 +1,206 @@
+"""The `leadpipe` command line: thin commands over the runner; one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from ingest import __version__
+from ingest.clock import Clock, parse_now
+from ingest.config import load_config
+from ingest.errors import EXIT_FAILURE, EXIT_REJECTS, EXIT_TEMPORARY, IngestError
+from ingest.runner import LoadSettings, RunSummary, load_files
+from sinks.database import DEFAULT_URL, connect, create_embedded_schema, display_url, is_sqlite, missing_tables
+from sinks.demo import seed_demo, seed_installation_rows
+from sinks.errors import SinkError, SinkRetryableError
+from sinks.reference import load_reference_data
+
+__all__ = ["cli", "main"]
+
+log = logging.getLogger("leadpipe")
+
+USER_ERRORS = (IngestError, SinkError)
+CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True}
+
+
+class IngestGroup(click.Group):
+    """Turn known errors into one-line messages; `--debug` keeps the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            if ctx.obj is not None and ctx.obj.get("debug"):
+                raise
+            err = click.ClickException(str(exc))
+            err.exit_code = EXIT_TEMPORARY if isinstance(exc, SinkRetryableError) else EXIT_FAILURE
+            raise err from exc
+        except sa.exc.SQLAlchemyError as exc:
+            if ctx.obj is not None and ctx.obj.get("debug"):
+                raise
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            err = click.ClickException(f"database error: {reason}")
+            retry = isinstance(exc, sa.exc.OperationalError)
+            err.exit_code = EXIT_TEMPORARY if retry else EXIT_FAILURE
+            raise err from exc
+
+
+def _db_url(option: str | None) -> str:
+    return option or os.environ.get("LEADPIPE_DB") or DEFAULT_URL
+
+
+def _engine(ctx: click.Context, *, init_embedded: bool = False) -> sa.Engine:
+    url = _db_url(ctx.obj.get("db"))
+    engine = connect(url)
+    if init_embedded and is_sqlite(engine) and missing_tables(engine):
+        click.echo(f"initialising the embedded database {display_url(engine.url)} (demo data)", err=True)
+        _init(engine, demo=True)
+    return engine
+
+
+def _init(engine: sa.Engine, *, demo: bool) -> dict[str, int]:
+    create_embedded_schema(engine)
+    written = load_reference_data(engine)
+    with engine.begin() as conn:
+        if demo:
+            seed_demo(conn)
+        else:
+            seed_installation_rows(conn)
+    return written
+
+
+def _clock(now: str | None, server_tz: str | None) -> Clock:
+    return Clock(fixed=parse_now(now) if now else None, server_tz_name=server_tz)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    click.echo(f"read      {summary.read}")
+    click.echo(f"added     {summary.added}")
+    click.echo(f"rejected  {summary.rejected}")
+    for reason, count in sorted(summary.reasons.items()):
+        click.echo(f"  {reason:<34} {count}")
+    click.echo(summary.one_line(), err=True)
+
+
+@click.group(cls=IngestGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="leadpipe")
+@click.option("--db", metavar="URL", help="Database URL (else LEADPIPE_DB, else sqlite:///vicidial.db).")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, *, debug: bool) -> None:
+    """Load leads into VICIdial with add_lead's rules, in bulk.
+
+    \b
+    Example:
+        leadpipe run nightly
+    """
+    ctx.obj = {"db": db, "debug": debug}
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command("init-db")
+@click.option("--demo", is_flag=True, help="Also write campaign TESTCAMP, lists 101/102 and user 6666.")
+@click.pass_context
+def init_db(ctx: click.Context, *, demo: bool) -> None:
+    """Create the embedded SQLite database with every VICIdial table and the reference data.
+
+    \b
+    Example:
+        leadpipe init-db --demo
+        leadpipe --db sqlite:///x.db init-db
+    """
+    engine = connect(_db_url(ctx.obj.get("db")))
+    written = _init(engine, demo=demo)
+    for table, rows in written.items():
+        click.echo(f"{table}: {rows} rows loaded")
+    click.echo(f"ready: {display_url(engine.url)}")
+
+
+@cli.group(context_settings=CONTEXT)
+def refdata() -> None:
+    """Reference data: time zones by area code and postal code."""
+
+
+@refdata.command("load")
+@click.pass_context
+def refdata_load(ctx: click.Context) -> None:
+    """Fill vicidial_phone_codes and vicidial_postal_codes where they are empty.
+
+    \b
+    Example:
+        leadpipe --db mysql+pymysql://cron:pw@db/asterisk refdata load
+    """
+    engine = connect(_db_url(ctx.find_root().obj.get("db")))
+    missing = [t for t in ("vicidial_phone_codes", "vicidial_postal_codes") if t in missing_tables(engine)]
+    if missing:
+        msg = f"`{display_url(engine.url)}` has no table {', '.join(missing)}: is it a VICIdial database?"
+        raise IngestError(msg)
+    for table, rows in load_reference_data(engine).items():
+        click.echo(f"{table}: {rows} rows loaded" if rows else f"{table}: already filled, left as is")
+
+
+def _run_load(ctx: click.Context, files: list[Path], settings: LoadSettings, clock: Clock) -> None:
+    engine = _engine(ctx, init_embedded=True)
+    summary = load_files(files, engine=engine, settings=settings, clock=clock)
+    _print_summary(summary)
+    if summary.rejected:
+        ctx.exit(EXIT_REJECTS)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--list-id", help="Target list (rows with their own list_id keep it).")
+@click.option("--user", default="6666", help="VICIdial user on whose behalf leads are loaded.")
+@click.option("--now", help="Fixed server time `YYYY-MM-DD HH:MM:SS` for every time rule.")
+@click.option("--server-tz", help="IANA time zone of the VICIdial web server (default: this machine's).")
+@click.pass_context
+def load(ctx: click.Context, files: tuple[Path, ...], list_id: str | None, user: str,
+         now: str | None, server_tz: str | None) -> None:
+    """Load lead files (CSV with add_lead field names) into vicidial_list.
+
+    \b
+    Example:
+        leadpipe load sample_data/leads.csv --list-id 101
+    """
+    options = {"list_id": list_id} if list_id else {}
+    _run_load(ctx, list(files), LoadSettings(user=user, options=options), _clock(now, server_tz))
+
+
+@cli.command()
+@click.argument("pipeline")
+@click.option("--config", "config_path", default="pipelines.toml", type=click.Path(path_type=Path),
+              help="The pipelines file.")
+@click.option("--now", help="Fixed server time `YYYY-MM-DD HH:MM:SS` for every time rule.")
+@click.option("--server-tz", help="IANA time zone of the VICIdial web server.")
+@click.pass_context
+def run(ctx: click.Context, pipeline: str, config_path: Path, now: str | None, server_tz: str | None) -> None:
+    """Run PIPELINE from pipelines.toml.
+
+    \b
+    Example:
+        leadpipe run nightly
+    """
+    config = load_config(config_path)
+    if pipeline not in config.pipelines:
+        known = ", ".join(sorted(config.pipelines)) or "none"
+        msg = f"pipeline `{pipeline}` not in {config_path} (known: {known})"
+        raise IngestError(msg)
+    spec = config.pipelines[pipeline]
+    if config.db and not ctx.obj.get("db") and not os.environ.get("LEADPIPE_DB"):
+        ctx.obj["db"] = config.db
+    options = dict(spec.options)
+    if spec.list_id:
+        options["list_id"] = spec.list_id
+    _run_load(ctx, list(spec.source), LoadSettings(user=spec.user, options=options), _clock(now, server_tz))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="leadpipe")

@@ -1,0 +1,87 @@
+"""Bulk writers into VICIdial's own tables, with lead ids known before the rows land.
+
+Lead ids are allocated by leadpipe under the database's own write lock (SQLite's `BEGIN
+IMMEDIATE`, MySQL's `LOCK TABLES … WRITE`), so a batch gets a consecutive id range that no
+concurrent VICIdial insert can take, and the range is known before the insert (the run ledger
+records it first; see `sinks/ledger.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from sinks import tables
+from sinks.database import is_mysql
+
+__all__ = ["LEAD_COLUMNS", "locked_lead_table", "next_lead_id", "truncate_to_columns", "write_rows"]
+
+log = logging.getLogger(__name__)
+
+LEAD_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in tables.vicidial_list.columns if c.name != "modify_date"
+)
+"""Columns leadpipe writes in `vicidial_list` (`modify_date` is the database's automatic stamp)."""
+
+
+def truncate_to_columns(frame: pl.DataFrame, table: sa.Table) -> pl.DataFrame:
+    """Cut text columns to their declared width, as non-strict MySQL does on insert."""
+    exprs = []
+    for name in frame.columns:
+        if name not in table.c:
+            continue
+        length = getattr(table.c[name].type, "length", None)
+        if length and frame.schema[name] == pl.String:
+            exprs.append(pl.col(name).str.slice(0, length))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+@contextmanager
+def locked_lead_table(conn: sa.Connection, extra: Sequence[str] = ()) -> Iterator[None]:
+    """Hold the write lock of `vicidial_list` (and `extra` tables) for the block.
+
+    SQLite: the caller's transaction is made a write transaction at once. MySQL: `LOCK TABLES`
+    (MyISAM has no transactions; the lock makes id allocation and insert one step).
+    """
+    if is_mysql(conn):
+        names = ["vicidial_list", *extra]
+        conn.exec_driver_sql("LOCK TABLES " + ", ".join(f"`{n}` WRITE" for n in names))
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql("UNLOCK TABLES")
+    else:
+        # a write to a leadpipe table takes SQLite's RESERVED lock before ids are read
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS leadpipe_lock (id INTEGER PRIMARY KEY)")
+        conn.exec_driver_sql("DELETE FROM leadpipe_lock WHERE id = -1")
+        yield
+
+
+def next_lead_id(conn: sa.Connection) -> int:
+    """The next free `lead_id`: above every existing id and the auto-increment counter."""
+    top = conn.execute(sa.select(sa.func.max(tables.vicidial_list.c.lead_id))).scalar() or 0
+    if is_mysql(conn):
+        row = conn.exec_driver_sql("SHOW TABLE STATUS LIKE 'vicidial_list'").mappings().first()
+        counter = int(row["Auto_increment"] or 1) if row else 1
+    else:
+        seq = conn.exec_driver_sql(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'vicidial_list'"
+        ).scalar()
+        counter = int(seq or 0) + 1
+    return max(int(top) + 1, counter)
+
+
+def write_rows(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, *, chunk_rows: int = 5_000) -> int:
+    """Insert every row of `frame` into `table` with executemany, `chunk_rows` at a time."""
+    if frame.height == 0:
+        return 0
+    insert = sa.insert(table)
+    for chunk in frame.iter_slices(chunk_rows):
+        rows: list[dict[str, Any]] = chunk.to_dicts()
+        conn.execute(insert, rows)
+    return frame.height
