@@ -65,9 +65,9 @@ def _engine(ctx: click.Context, *, init_embedded: bool = False) -> sa.Engine:
 
 
 def _init(engine: sa.Engine, *, demo: bool) -> dict[str, int]:
-    create_embedded_schema(engine)
-    written = load_reference_data(engine)
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # one transaction: a failed init leaves no half-made database
+        create_embedded_schema(engine, conn)
+        written = load_reference_data(conn)
         if demo:
             seed_demo(conn)
         else:

@@ -114,7 +114,7 @@ def missing_tables(engine: sa.Engine) -> list[str]:
     return sorted(name for name in tables.metadata.tables if name not in present)
 
 
-def create_embedded_schema(engine: sa.Engine) -> None:
+def create_embedded_schema(engine: sa.Engine, conn: sa.Connection | None = None) -> None:
     """Create every VICIdial table of the schema spec in the embedded SQLite database.
 
     Raises:
@@ -126,5 +126,5 @@ def create_embedded_schema(engine: sa.Engine) -> None:
             "VICIdial tables on MariaDB/MySQL (install VICIdial there, then run `leadpipe refdata load`)"
         )
         raise SinkConfigError(msg)
-    tables.metadata.create_all(engine)
+    tables.metadata.create_all(conn if conn is not None else engine)
     log.info("created the VICIdial schema in %s", display_url(engine.url))

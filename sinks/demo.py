@@ -42,6 +42,9 @@ _STATE_CALL_TIMES: list[tuple[str, str, int, int, dict[str, tuple[int, int]]]] =
 ]
 
 
+_WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
 def _empty(conn: sa.Connection, table: sa.Table) -> bool:
     return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
 
@@ -67,6 +70,9 @@ def seed_installation_rows(conn: sa.Connection) -> None:
                 "state_call_time_name": f"{state} state rules",
                 "sct_default_start": start, "sct_default_stop": stop,
             }
+            for day in _WEEKDAYS:
+                row[f"sct_{day}_start"] = 0
+                row[f"sct_{day}_stop"] = 0
             for day, (d_start, d_stop) in days.items():
                 row[f"sct_{day}_start"] = d_start
                 row[f"sct_{day}_stop"] = d_stop

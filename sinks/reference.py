@@ -37,24 +37,27 @@ def read_shipped(table: str) -> pl.DataFrame:
     ).fill_null("")
 
 
-def load_reference_data(engine: sa.Engine, *, only_empty: bool = True) -> dict[str, int]:
+def load_reference_data(bind: sa.Engine | sa.Connection, *, only_empty: bool = True) -> dict[str, int]:
     """Fill the reference tables from the shipped files; returns rows written per table.
 
     With `only_empty` (the default) a table that already has rows is left as it is, so a real
     VICIdial database keeps the data its own installation loaded.
     """
+    if isinstance(bind, sa.Engine):
+        with bind.begin() as conn:
+            return load_reference_data(conn, only_empty=only_empty)
+    conn = bind
     written: dict[str, int] = {}
-    with engine.begin() as conn:
-        for name in REFERENCE_TABLES:
-            table = tables.metadata.tables[name]
-            count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            if count and only_empty:
-                written[name] = 0
-                continue
-            frame = read_shipped(name)
-            rows = frame.to_dicts()
-            for start in range(0, len(rows), _CHUNK):
-                conn.execute(sa.insert(table), rows[start : start + _CHUNK])
-            written[name] = len(rows)
-            log.info("loaded %d rows into %s", len(rows), name)
+    for name in REFERENCE_TABLES:
+        table = tables.metadata.tables[name]
+        count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        if count and only_empty:
+            written[name] = 0
+            continue
+        frame = read_shipped(name)
+        rows = frame.to_dicts()
+        for start in range(0, len(rows), _CHUNK):
+            conn.execute(sa.insert(table), rows[start : start + _CHUNK])
+        written[name] = len(rows)
+        log.info("loaded %d rows into %s", len(rows), name)
     return written

@@ -1,0 +1,137 @@
+"""leadpipe's own run ledger: which input rows became which leads, so reruns write nothing twice.
+
+Tables (created by leadpipe when missing, prefixed `leadpipe_`, never touching VICIdial's):
+
+* `leadpipe_runs` — one row per run: pipeline, timestamps, counts, the JSON report.
+* `leadpipe_ledger` — one row per accepted input row, keyed by (input hash, source row):
+  the lead id leadpipe allocated and a stage, `reserved` (id allocated, insert under way),
+  `added` (the `vicidial_list` row exists) or `done` (child rows written too).
+
+A batch's ledger rows are written as `reserved` before its `vicidial_list` insert, in the same
+locked section. After a crash at any point a rerun of the same input finds each accepted row in
+one of three states and finishes it: `reserved` rows whose lead exists become `added`, the
+others are validated again as new; `added` rows get their child rows rewritten; `done` rows are
+reported as already loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from sinks import tables
+
+__all__ = [
+    "ledger",
+    "ledger_metadata",
+    "ensure_ledger_tables",
+    "file_hash",
+    "existing_lead_ids",
+    "forget_input",
+    "mark_stage",
+    "read_ledger",
+    "record_reserved",
+    "runs",
+]
+
+ledger_metadata = sa.MetaData()
+
+runs = sa.Table(
+    "leadpipe_runs",
+    ledger_metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("pipeline", sa.String(100), nullable=False, server_default=""),
+    sa.Column("started_at", sa.String(19), nullable=False),
+    sa.Column("finished_at", sa.String(19)),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("input_rows", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("added", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("already_loaded", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("report", sa.Text),
+    mysql_engine="InnoDB",
+)
+
+ledger = sa.Table(
+    "leadpipe_ledger",
+    ledger_metadata,
+    sa.Column("input_hash", sa.String(64), primary_key=True),
+    sa.Column("source_row", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("stage", sa.String(10), nullable=False),
+    sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Index("ix_leadpipe_ledger_lead_id", "lead_id"),
+    mysql_engine="MyISAM",
+)
+
+
+def ensure_ledger_tables(engine: sa.Engine) -> None:
+    """Create leadpipe's own tables where they are missing (never VICIdial's)."""
+    ledger_metadata.create_all(engine, checkfirst=True)
+
+
+def file_hash(path: Path, *, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes: the identity of an input across reruns."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_ledger(conn: sa.Connection, input_hash: str, first_row: int, last_row: int) -> pl.DataFrame:
+    """Ledger rows of one input between two source rows: `source_row`, `lead_id`, `stage`."""
+    stmt = sa.select(ledger.c.source_row, ledger.c.lead_id, ledger.c.stage).where(
+        ledger.c.input_hash == input_hash, ledger.c.source_row.between(first_row, last_row)
+    )
+    rows = conn.execute(stmt).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={"source_row": pl.Int64, "lead_id": pl.Int64, "stage": pl.String},
+        orient="row",
+    )
+
+
+def record_reserved(conn: sa.Connection, input_hash: str, run_id: str, frame: pl.DataFrame) -> None:
+    """Write `reserved` ledger rows for (`source_row`, `lead_id`) pairs, replacing older ones."""
+    if frame.height == 0:
+        return
+    source_rows = frame.get_column("source_row").to_list()
+    conn.execute(
+        sa.delete(ledger).where(ledger.c.input_hash == input_hash, ledger.c.source_row.in_(source_rows))
+    )
+    payload: list[dict[str, Any]] = [
+        {"input_hash": input_hash, "source_row": int(s), "lead_id": int(lead), "stage": "reserved", "run_id": run_id}
+        for s, lead in zip(source_rows, frame.get_column("lead_id").to_list(), strict=True)
+    ]
+    conn.execute(sa.insert(ledger), payload)
+
+
+def mark_stage(conn: sa.Connection, input_hash: str, lead_ids: list[int], stage: str) -> None:
+    """Move the ledger rows of the given leads to `stage`."""
+    for start in range(0, len(lead_ids), 5_000):
+        part = lead_ids[start : start + 5_000]
+        conn.execute(
+            sa.update(ledger)
+            .where(ledger.c.input_hash == input_hash, ledger.c.lead_id.in_(part))
+            .values(stage=stage)
+        )
+
+
+def existing_lead_ids(conn: sa.Connection, lead_ids: list[int]) -> set[int]:
+    """Which of the given lead ids have a `vicidial_list` row."""
+    found: set[int] = set()
+    for start in range(0, len(lead_ids), 5_000):
+        part = lead_ids[start : start + 5_000]
+        stmt = sa.select(tables.vicidial_list.c.lead_id).where(tables.vicidial_list.c.lead_id.in_(part))
+        found.update(int(v) for v in conn.execute(stmt).scalars())
+    return found
+
+
+def forget_input(conn: sa.Connection, input_hash: str) -> int:
+    """Drop an input's ledger rows (`--force-reload`); returns how many were dropped."""
+    return conn.execute(sa.delete(ledger).where(ledger.c.input_hash == input_hash)).rowcount
