@@ -58,6 +58,7 @@ def _db_url(option: str | None) -> str:
 def _engine(ctx: click.Context, *, init_embedded: bool = False) -> sa.Engine:
     url = _db_url(ctx.obj.get("db"))
     engine = connect(url)
+    ctx.call_on_close(engine.dispose)
     if init_embedded and is_sqlite(engine) and missing_tables(engine):
         click.echo(f"initialising the embedded database {display_url(engine.url)} (demo data)", err=True)
         _init(engine, demo=True)
@@ -117,6 +118,7 @@ def init_db(ctx: click.Context, *, demo: bool) -> None:
         leadpipe --db sqlite:///x.db init-db
     """
     engine = connect(_db_url(ctx.obj.get("db")))
+    ctx.call_on_close(engine.dispose)
     written = _init(engine, demo=demo)
     for table, rows in written.items():
         click.echo(f"{table}: {rows} rows loaded")
@@ -138,6 +140,7 @@ def refdata_load(ctx: click.Context) -> None:
         leadpipe --db mysql+pymysql://cron:pw@db/asterisk refdata load
     """
     engine = connect(_db_url(ctx.find_root().obj.get("db")))
+    ctx.call_on_close(engine.dispose)
     missing = [t for t in ("vicidial_phone_codes", "vicidial_postal_codes") if t in missing_tables(engine)]
     if missing:
         msg = f"`{display_url(engine.url)}` has no table {', '.join(missing)}: is it a VICIdial database?"

@@ -91,7 +91,7 @@ def _validate(batch: pl.DataFrame, phone_codes: pl.DataFrame) -> pl.DataFrame:
         .with_columns(gmt_offset_now=pl.col("gmt_offset_text").cast(pl.Float64, strict=False))
         .drop("_area", "_cc", "_gmt_area", "_gmt_country")
     )
-    return lf.collect()
+    return lf.collect().sort(SOURCE_ROW)
 
 
 def _lead_rows(accepted: pl.DataFrame, *, first_id: int, now: str, user: str) -> pl.DataFrame:

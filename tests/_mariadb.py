@@ -55,16 +55,16 @@ class MariaDBServer:
              "--auth-root-authentication-method=normal", "--skip-test-db"],
             check=True, capture_output=True,
         )
-        log = open(self.base / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-        self.proc = subprocess.Popen(
-            [server, "--no-defaults", f"--datadir={datadir}", f"--socket={self.base / 'sock'}",
-             f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root",
-             "--skip-grant-tables", "--skip-name-resolve", "--local-infile=1", "--sql-mode=",
-             "--key-buffer-size=256M", "--innodb-buffer-pool-size=256M",
-             "--max-allowed-packet=256M", "--max-connections=200", f"--pid-file={self.base / 'pid'}",
-             "--skip-log-bin"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        with (self.base / "server.log").open("wb") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [server, "--no-defaults", f"--datadir={datadir}", f"--socket={self.base / 'sock'}",
+                 f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root",
+                 "--skip-grant-tables", "--skip-name-resolve", "--local-infile=1", "--sql-mode=",
+                 "--key-buffer-size=256M", "--innodb-buffer-pool-size=256M",
+                 "--max-allowed-packet=256M", "--max-connections=200",
+                 f"--pid-file={self.base / 'pid'}", "--skip-log-bin"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while True:
             try:
