@@ -188,13 +188,15 @@ def _special_tables(
         ),
     }
     # TZCODE: GMT_offset of the first row; DST rule = the greatest distinct DST_range (ORDER BY
-    # DST_range DESC under the case-insensitive collation; NULL sorts last).
+    # DST_range DESC under the case-insensitive collation, which weighs letters as upper case;
+    # NULL sorts last; of equal values DISTINCT keeps the first row's).
     coded = phone_codes.with_columns(
         _tz_tz=_ci(pl.col("tz_code")), _tz_cc=_country_key(pl.col("country_code"))
     )
     greatest = coded.group_by(["_tz_tz", "_tz_cc"]).agg(
         _tz_tz_rng=pl.col("DST_range")
-        .sort_by([_ci(pl.col("DST_range")), pl.col(_ORDER)], descending=[True, False],
+        .sort_by([_ci(pl.col("DST_range")).str.to_uppercase(), pl.col(_ORDER)],
+                 descending=[True, False],
                  nulls_last=True)
         .first()
         .fill_null("")
@@ -290,6 +292,8 @@ def gmt_offset(
     >>> out["gmt_offset_now"].to_list(), out["gmt_offset_text"].to_list()
     ([-4.0, None], ['-4', ''])
     """
+    # add_lead ignores a `gmt_offset_now` request parameter (spec 2): any such column is replaced.
+    lf = lf.drop("gmt_offset_now", "gmt_offset_text", strict=False)
     area = pl.col("phone_number").str.slice(0, 3)
     prefix = pl.col("phone_number").str.slice(3, 3)
     method = _ascii_upper(pl.col("tz_method"))
