@@ -228,7 +228,7 @@ def test_apply_defaults_keeps_strings_and_other_columns() -> None:
     assert {out.schema[c] for c in out.columns if c != "source_row"} == {pl.String}
 
 
-# Each case checked against MariaDB 11 with sql_mode='' (inserting the text into a DATE column).
+# Each case checked against MariaDB 10.11 with sql_mode='' (inserting the text into a DATE column).
 DATE_CASES = [
     ("iso", "1980-01-02", "1980-01-02"),
     ("compact", "19800102", "1980-01-02"),
