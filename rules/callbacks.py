@@ -48,9 +48,23 @@ _UINT_MAX = 4_294_967_295
 _TIME_MAX_HOURS = 838
 
 ROW_COLUMNS: tuple[str, ...] = (
-    "lead_id", "list_id", "campaign_id", "status", "entry_time", "callback_time", "modify_date",
-    "user", "recipient", "comments", "user_group", "lead_status", "email_alert", "email_result",
-    "customer_timezone", "customer_timezone_diff", "customer_time",
+    "lead_id",
+    "list_id",
+    "campaign_id",
+    "status",
+    "entry_time",
+    "callback_time",
+    "modify_date",
+    "user",
+    "recipient",
+    "comments",
+    "user_group",
+    "lead_status",
+    "email_alert",
+    "email_result",
+    "customer_timezone",
+    "customer_timezone_diff",
+    "customer_time",
 )
 """`vicidial_callbacks` columns written (all but the auto-increment `callback_id`)."""
 
@@ -156,7 +170,15 @@ def _datetime_parts(text: str) -> tuple[int, int, int, int, int, int] | None:
     year, month, day, hour, minute, second = date[:6]
     if year_length == 2 and not_zero:
         year += 2000 if year < 70 else 1900
-    if fields < 3 or year > 9999 or month > 12 or day > 31 or hour > 23 or minute > 59 or second > 59:
+    if (
+        fields < 3
+        or year > 9999
+        or month > 12
+        or day > 31
+        or hour > 23
+        or minute > 59
+        or second > 59
+    ):
         return None
     if month and day and day > _days_in_month(year, month):
         return None
@@ -306,8 +328,14 @@ def _text(name: str) -> pl.Expr:
 
 
 _INPUTS = (
-    "list_id", "campaign_id", "callback", "callback_status", "callback_datetime",
-    "callback_type", "callback_user", "callback_comments",
+    "list_id",
+    "campaign_id",
+    "callback",
+    "callback_status",
+    "callback_datetime",
+    "callback_type",
+    "callback_user",
+    "callback_comments",
 )
 
 
@@ -386,21 +414,43 @@ def callback_rows(
     lead = pl.col("lead_id").cast(pl.String)
     notice = (
         pl.when(~pl.col("_campaign_ok"))
-        .then(pl.concat_str(
-            pl.lit("NOTICE: add_lead SCHEDULED CALLBACK NOT ADDED, CAMPAIGN NOT VALID - "),
-            lead, pl.lit("|"), pl.col("_campaign"),
-        ))
+        .then(
+            pl.concat_str(
+                pl.lit("NOTICE: add_lead SCHEDULED CALLBACK NOT ADDED, CAMPAIGN NOT VALID - "),
+                lead,
+                pl.lit("|"),
+                pl.col("_campaign"),
+            )
+        )
         .when(~pl.col("_user_ok"))
-        .then(pl.concat_str(
-            pl.lit("NOTICE: add_lead SCHEDULED CALLBACK NOT ADDED, USER NOT VALID - "),
-            lead, pl.lit("|"), pl.col("_campaign"), pl.lit("|"), pl.col("_user"), pl.lit("|"),
-            _text("callback_type"),
-        ))
-        .otherwise(pl.concat_str(
-            pl.lit("NOTICE: add_lead SCHEDULED CALLBACK ADDED - "),
-            lead, pl.lit("|"), pl.col("_campaign"), pl.lit("|"), pl.col("_resolved"), pl.lit("|"),
-            pl.col("_type"), pl.lit("|"), pl.col("_user_out"), pl.lit("|"), pl.col("_status"),
-        ))
+        .then(
+            pl.concat_str(
+                pl.lit("NOTICE: add_lead SCHEDULED CALLBACK NOT ADDED, USER NOT VALID - "),
+                lead,
+                pl.lit("|"),
+                pl.col("_campaign"),
+                pl.lit("|"),
+                pl.col("_user"),
+                pl.lit("|"),
+                _text("callback_type"),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("NOTICE: add_lead SCHEDULED CALLBACK ADDED - "),
+                lead,
+                pl.lit("|"),
+                pl.col("_campaign"),
+                pl.lit("|"),
+                pl.col("_resolved"),
+                pl.lit("|"),
+                pl.col("_type"),
+                pl.lit("|"),
+                pl.col("_user_out"),
+                pl.lit("|"),
+                pl.col("_status"),
+            )
+        )
     )
     notices = cb.select("source_row", "lead_id", notice.alias("callback_notice"))
     null_text = pl.lit(None, dtype=pl.String)

@@ -34,16 +34,49 @@ from rules.callbacks import parse_mysql_date, parse_mysql_time
 
 __all__ = ["STANDARD_LABELS", "CustomField", "CustomFieldPlan", "custom_field_plan", "custom_rows"]
 
-STANDARD_LABELS: frozenset[str] = frozenset((
-    "lead_id", "vendor_lead_code", "source_id", "list_id", "gmt_offset_now",
-    "called_since_last_reset", "phone_code", "phone_number", "title", "first_name",
-    "middle_initial", "last_name", "address1", "address2", "address3", "city", "state",
-    "province", "postal_code", "country_code", "gender", "date_of_birth", "alt_phone", "email",
-    "security_phrase", "comments", "called_count", "last_local_call_time", "rank", "owner",
-))
+STANDARD_LABELS: frozenset[str] = frozenset(
+    (
+        "lead_id",
+        "vendor_lead_code",
+        "source_id",
+        "list_id",
+        "gmt_offset_now",
+        "called_since_last_reset",
+        "phone_code",
+        "phone_number",
+        "title",
+        "first_name",
+        "middle_initial",
+        "last_name",
+        "address1",
+        "address2",
+        "address3",
+        "city",
+        "state",
+        "province",
+        "postal_code",
+        "country_code",
+        "gender",
+        "date_of_birth",
+        "alt_phone",
+        "email",
+        "security_phrase",
+        "comments",
+        "called_count",
+        "last_local_call_time",
+        "rank",
+        "owner",
+    )
+)
 """Labels add_lead skips (exact, case-sensitive): their value comes from the standard field."""
 
-_NO_COLUMN_LABELS = STANDARD_LABELS | {"status", "entry_date", "entry_list_id", "modify_date", "user"}
+_NO_COLUMN_LABELS = STANDARD_LABELS | {
+    "status",
+    "entry_date",
+    "entry_list_id",
+    "modify_date",
+    "user",
+}
 _NO_COLUMN_TYPES = frozenset(("SWITCH", "BUTTON"))
 _NO_VALUE_TYPES = frozenset(("DISPLAY", "SCRIPT"))
 _VARCHAR_TYPES = frozenset(("TEXT", "HIDDEN", "READONLY"))
@@ -102,7 +135,9 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
-def _field(label: str, field_type: str, field_max: object, options: str, encrypt: bool) -> CustomField:
+def _field(
+    label: str, field_type: str, field_max: object, options: str, *, encrypt: bool
+) -> CustomField:
     if field_type in _VARCHAR_TYPES:
         width = _int_or_none(field_max)
         return CustomField(label, field_type, width=max(width or 1, 1), encrypt=encrypt)
@@ -130,11 +165,19 @@ def custom_field_plan(fields: pl.DataFrame, *, list_id: int) -> CustomFieldPlan:
     frame = fields
     if "list_id" in frame.columns:
         frame = frame.filter(pl.col("list_id").cast(pl.Int64, strict=False) == list_id)
-    defaults = {"field_duplicate": "N", "field_encrypt": "N", "field_options": "", "field_type": "TEXT"}
+    defaults = {
+        "field_duplicate": "N",
+        "field_encrypt": "N",
+        "field_options": "",
+        "field_type": "TEXT",
+    }
     frame = frame.with_columns(
         [pl.lit(v).alias(k) for k, v in defaults.items() if k not in frame.columns]
-        + [pl.lit(None, dtype=pl.Int64).alias(k) for k in ("field_rank", "field_order", "field_max")
-           if k not in frame.columns]
+        + [
+            pl.lit(None, dtype=pl.Int64).alias(k)
+            for k in ("field_rank", "field_order", "field_max")
+            if k not in frame.columns
+        ]
     )
     # SQL `field_duplicate != 'Y'`: NULL is excluded too. MySQL sorts NULLs first; labels compare
     # case-insensitively.
@@ -154,12 +197,20 @@ def custom_field_plan(fields: pl.DataFrame, *, list_id: int) -> CustomFieldPlan:
             skipped.append((label, "no value type"))
         elif label in STANDARD_LABELS:
             skipped.append((label, "standard field"))
-        elif (field_type in _NO_COLUMN_TYPES or field_type not in _ACCEPTED_TYPES
-              or label.lower() in _NO_COLUMN_LABELS or not label):
+        elif (
+            field_type in _NO_COLUMN_TYPES
+            or field_type not in _ACCEPTED_TYPES
+            or label.lower() in _NO_COLUMN_LABELS
+            or not label
+        ):
             skipped.append((label, "no column"))
         else:
             encrypt = row["field_encrypt"] == "Y" and field_type in _ENCRYPTABLE
-            kept.append(_field(label, field_type, row["field_max"], row["field_options"] or "", encrypt))
+            kept.append(
+                _field(
+                    label, field_type, row["field_max"], row["field_options"] or "", encrypt=encrypt
+                )
+            )
     return CustomFieldPlan(list_id=list_id, fields=tuple(kept), skipped=tuple(skipped))
 
 
@@ -172,7 +223,7 @@ def _on_distinct(values: pl.Series, fn: Callable[[str], str]) -> pl.Series:
 
 
 def _enum_value(value: str, members: tuple[str, ...]) -> str:
-    """Non-strict ENUM store: a member (any case, trailing spaces ignored), a 1-based index, or ''."""
+    """Non-strict ENUM store: a member (any case, trailing spaces ignored), an index, or ''."""
     key = value.rstrip(" ").lower()
     for member in members:
         if member.lower() == key:
@@ -192,7 +243,9 @@ def _raw_value(leads: pl.DataFrame, label: str) -> pl.Expr:
     if label not in leads.columns:
         return pl.lit("")
     value = (
-        pl.col(label).cast(pl.String).fill_null("")
+        pl.col(label)
+        .cast(pl.String)
+        .fill_null("")
         .str.replace_all("+", " ", literal=True)
         .str.replace_all(r'[;"]', "")
         .str.replace(r"\\(\n?)$", "${1}")  # PCRE `$` also matches before a final newline
@@ -220,8 +273,12 @@ def _text(name: str) -> pl.Expr:
 
 
 def _notice(reason: str, *extra: pl.Expr) -> pl.Expr:
-    parts: list[pl.Expr] = [pl.lit(_P + reason + " - "), _text("phone_number"), pl.lit("|"),
-                            pl.col("lead_id").cast(pl.String)]
+    parts: list[pl.Expr] = [
+        pl.lit(_P + reason + " - "),
+        _text("phone_number"),
+        pl.lit("|"),
+        pl.col("lead_id").cast(pl.String),
+    ]
     for expr in extra:
         parts += [pl.lit("|"), expr]
     return pl.concat_str(parts)
@@ -258,33 +315,50 @@ def custom_rows(
     for plan in plans.values():
         for field in plan.fields:
             if field.label == "source_row":
-                msg = f"custom field `source_row` of list `{plan.list_id}` clashes with leadpipe's row number column"
+                msg = (
+                    f"custom field `source_row` of list `{plan.list_id}` clashes with leadpipe's"
+                    " row number column: rename the field in VICIdial"
+                )
                 raise ValueError(msg)
     asking = leads.filter(_text("custom_fields") == "Y").with_columns(
         _cf_list=pl.col("list_id").cast(pl.Int64, strict=False)
     )
     writable = [lid for lid, plan in plans.items() if plan.fields]
     outcome = (
-        pl.when(pl.lit(not custom_fields_enabled)).then(pl.lit("disabled"))
-        .when(~pl.col("_cf_list").is_in(list(tables_present)).fill_null(value=False)).then(pl.lit("no_table"))
-        .when(~pl.col("_cf_list").is_in(writable).fill_null(value=False)).then(pl.lit("no_fields"))
+        pl.when(pl.lit(not custom_fields_enabled))
+        .then(pl.lit("disabled"))
+        .when(~pl.col("_cf_list").is_in(list(tables_present)).fill_null(value=False))
+        .then(pl.lit("no_table"))
+        .when(~pl.col("_cf_list").is_in(writable).fill_null(value=False))
+        .then(pl.lit("no_fields"))
         .otherwise(pl.lit("write"))
     )
     asking = asking.with_columns(_cf_outcome=outcome, _cf_refused=pl.lit(None, dtype=pl.String))
     rows_by_list: dict[int, pl.DataFrame] = {}
     refused_parts: list[pl.DataFrame] = []
-    for list_id in sorted(asking.filter(pl.col("_cf_outcome") == "write")["_cf_list"].unique().to_list()):
+    for list_id in sorted(
+        asking.filter(pl.col("_cf_outcome") == "write")["_cf_list"].unique().to_list()
+    ):
         plan = plans[list_id]
         part = asking.filter(pl.col("_cf_list") == list_id).sort("source_row")
-        raw = part.select([_raw_value(part, f.label).alias(f.label) for f in plan.fields])
+        raw = part.with_columns(
+            [_raw_value(part, f.label).alias(f.label) for f in plan.fields]
+        ).select([f.label for f in plan.fields])
         secret = [f.label for f in plan.fields if cf_encrypt and f.encrypt]
-        refused = pl.concat_str(
-            [pl.when(pl.col(label) != "").then(pl.lit(label)) for label in secret],
-            separator=",", ignore_nulls=True,
-        ) if secret else pl.lit("")
+        refused = (
+            pl.concat_str(
+                [pl.when(pl.col(label) != "").then(pl.lit(label)) for label in secret],
+                separator=",",
+                ignore_nulls=True,
+            )
+            if secret
+            else pl.lit("")
+        )
         flags = raw.with_columns(refused.alias("_cf_refused"))["_cf_refused"]
         ok = flags == ""
-        refused_parts.append(part.select("source_row", "lead_id").with_columns(_cf_refused_now=flags))
+        refused_parts.append(
+            part.select("source_row", "lead_id").with_columns(_cf_refused_now=flags)
+        )
         stored = [
             _stored(raw[f.label].filter(ok), f, encrypted=cf_encrypt and f.encrypt).alias(f.label)
             for f in plan.fields
@@ -293,22 +367,33 @@ def custom_rows(
             [part["lead_id"].filter(ok), *stored, part["source_row"].filter(ok)]
         )
     if refused_parts:
-        asking = asking.join(
-            pl.concat(refused_parts), on=["source_row", "lead_id"], how="left", validate="1:1"
-        ).with_columns(
-            _cf_refused=pl.when(pl.col("_cf_refused_now") != "").then(pl.col("_cf_refused_now"))
-        ).drop("_cf_refused_now")
+        asking = (
+            asking.join(
+                pl.concat(refused_parts), on=["source_row", "lead_id"], how="left", validate="1:1"
+            )
+            .with_columns(
+                _cf_refused=pl.when(pl.col("_cf_refused_now") != "").then(pl.col("_cf_refused_now"))
+            )
+            .drop("_cf_refused_now")
+        )
     list_text = pl.col("list_id").cast(pl.String)
     notice = (
         pl.when(pl.col("_cf_outcome") == "disabled")
-        .then(_notice("NOT ADDED, CUSTOM FIELDS DISABLED", _text("custom_fields"),
-                      pl.lit("1" if custom_fields_enabled else "0")))
+        .then(
+            _notice(
+                "NOT ADDED, CUSTOM FIELDS DISABLED",
+                _text("custom_fields"),
+                pl.lit("1" if custom_fields_enabled else "0"),
+            )
+        )
         .when(pl.col("_cf_outcome") == "no_table")
         .then(_notice("NOT ADDED, NO CUSTOM FIELDS DEFINED FOR THIS LIST", list_text))
         .when(pl.col("_cf_outcome") == "no_fields")
         .then(_notice("NOT ADDED, NO FIELDS DEFINED", list_text))
         .when(pl.col("_cf_refused").is_not_null())
-        .then(_notice("NOT ADDED, ENCRYPTED FIELDS NOT SUPPORTED", list_text, pl.col("_cf_refused")))
+        .then(
+            _notice("NOT ADDED, ENCRYPTED FIELDS NOT SUPPORTED", list_text, pl.col("_cf_refused"))
+        )
         .otherwise(_notice("VALUES ADDED", list_text, pl.lit("1")))
     )
     written = (pl.col("_cf_outcome") == "write") & pl.col("_cf_refused").is_null()

@@ -51,8 +51,11 @@ RESOLVE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("value", "now", "expected"), RESOLVE_CASES,
-                         ids=[f"{c[0] or 'empty'}@{c[1]:%Y%m%d}" for c in RESOLVE_CASES])
+@pytest.mark.parametrize(
+    ("value", "now", "expected"),
+    RESOLVE_CASES,
+    ids=[f"{c[0] or 'empty'}@{c[1]:%Y%m%d}" for c in RESOLVE_CASES],
+)
 def test_resolve_callback_datetime(value: str, now: datetime, expected: str) -> None:
     assert resolve_callback_datetime(pl.Series([value]), now=now).to_list() == [expected]
 
@@ -150,7 +153,9 @@ TIME_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("value", "expected"), DATETIME_CASES, ids=[repr(c[0]) for c in DATETIME_CASES])
+@pytest.mark.parametrize(
+    ("value", "expected"), DATETIME_CASES, ids=[repr(c[0]) for c in DATETIME_CASES]
+)
 def test_parse_mysql_datetime(value: str, expected: str) -> None:
     assert parse_mysql_datetime(value) == expected
 
@@ -168,8 +173,35 @@ def test_parse_mysql_time(value: str, expected: str) -> None:
 def _fuzz_datetimes(seed: int, count: int) -> list[str]:
     """Date-ish strings: real parts, odd delimiters, garbage, digit runs."""
     rnd = random.Random(seed)
-    pieces = ["2026", "26", "11", "30", "10", "18", "1", "0", "00", "99", "2024", "02", "29", "12",
-              "60", "24", "-", ":", " ", "/", "T", ".", "5", "x", "2026-11-30", "10:18:30", "+"]
+    pieces = [
+        "2026",
+        "26",
+        "11",
+        "30",
+        "10",
+        "18",
+        "1",
+        "0",
+        "00",
+        "99",
+        "2024",
+        "02",
+        "29",
+        "12",
+        "60",
+        "24",
+        "-",
+        ":",
+        " ",
+        "/",
+        "T",
+        ".",
+        "5",
+        "x",
+        "2026-11-30",
+        "10:18:30",
+        "+",
+    ]
     alphabet = "0123456789" * 4 + "-/:. T_@+aP"
     values = set()
     for _ in range(count):
@@ -197,20 +229,27 @@ def test_parsers_match_mariadb(mariadb_engine: sa.Engine) -> None:
     time_values = [v for v, _ in TIME_CASES]
     with mariadb_engine.begin() as conn:
         conn.execute(sa.text("SET SESSION sql_mode = ''"))
-        conn.execute(sa.text(
-            "CREATE TEMPORARY TABLE probe (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(100),"
-            " dt DATETIME, d DATE, tm TIME)"
-        ))
-        conn.execute(sa.text("INSERT INTO probe (v, dt, d, tm) VALUES (:v, :v, :v, :v)"),
-                     [{"v": v} for v in dt_values + time_values])
-        got = conn.execute(sa.text(
-            "SELECT v, CAST(dt AS CHAR), CAST(d AS CHAR), CAST(tm AS CHAR) FROM probe ORDER BY id"
-        )).all()
+        conn.execute(
+            sa.text(
+                "CREATE TEMPORARY TABLE probe (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(100),"
+                " dt DATETIME, d DATE, tm TIME)"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO probe (v, dt, d, tm) VALUES (:v, :v, :v, :v)"),
+            [{"v": v} for v in dt_values + time_values],
+        )
+        got = conn.execute(
+            sa.text(
+                "SELECT v, CAST(dt AS CHAR), CAST(d AS CHAR), CAST(tm AS CHAR)"
+                " FROM probe ORDER BY id"
+            )
+        ).all()
     stored = got[: len(dt_values)]
     assert [(v, parse_mysql_datetime(v), parse_mysql_date(v)) for v, *_ in stored] == [
         (v, dt, d) for v, dt, d, _ in stored
     ]
-    times = got[len(dt_values):]
+    times = got[len(dt_values) :]
     assert [(v, parse_mysql_time(v)) for v, *_ in times] == [(v, tm) for v, _, _, tm in times]
 
 
@@ -221,61 +260,125 @@ USERS = pl.DataFrame({"user": ["6666", "bob"], "user_group": ["ADMIN", None]})
 
 def _lead(**over: object) -> dict[str, object]:
     lead: dict[str, object] = {
-        "lead_id": 16, "source_row": 1, "list_id": "101", "campaign_id": "TESTCAMP",
-        "callback": "Y", "callback_status": "", "callback_datetime": "7days",
-        "callback_type": "", "callback_user": "", "callback_comments": "",
+        "lead_id": 16,
+        "source_row": 1,
+        "list_id": "101",
+        "campaign_id": "TESTCAMP",
+        "callback": "Y",
+        "callback_status": "",
+        "callback_datetime": "7days",
+        "callback_type": "",
+        "callback_user": "",
+        "callback_comments": "",
     }
     lead.update(over)
     return lead
 
 
 def _run(*leads: dict[str, object]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return callback_rows(pl.DataFrame(list(leads)), campaigns={"TESTCAMP", "Other"}, users=USERS, now=NOW)
+    return callback_rows(
+        pl.DataFrame(list(leads)), campaigns={"TESTCAMP", "Other"}, users=USERS, now=NOW
+    )
 
 
 NOTICE_CASES = [
-    ("spec-example", {},
-     "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|ANYONE||CALLBK"),
-    ("useronly", {"callback_type": "USERONLY", "callback_user": "6666", "callback_datetime": "NOW"},
-     "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-23 10:18:30|USERONLY|6666|CALLBK"),
-    ("useronly-any-case-user", {"callback_type": "USERONLY", "callback_user": "BOB"},
-     "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|USERONLY|BOB|CALLBK"),
-    ("user-not-valid", {"callback_type": "USERONLY", "callback_user": "ghost"},
-     "NOTICE: add_lead SCHEDULED CALLBACK NOT ADDED, USER NOT VALID - 16|TESTCAMP|ghost|USERONLY"),
-    ("campaign-not-valid", {"campaign_id": "XYZ", "callback_type": "USERONLY", "callback_user": "ghost"},
-     "NOTICE: add_lead SCHEDULED CALLBACK NOT ADDED, CAMPAIGN NOT VALID - 16|XYZ"),
-    ("campaign-any-case", {"campaign_id": "other"},
-     "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|other|2026-11-30 10:18:30|ANYONE||CALLBK"),
-    ("anyone-blanks-user", {"callback_type": "ANYONE", "callback_user": "6666"},
-     "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|ANYONE||CALLBK"),
-    ("other-type-is-anyone", {"callback_type": "USER", "callback_user": "ghost"},
-     "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|ANYONE||CALLBK"),
-    ("datetime-as-given", {"callback_datetime": "2026-12-01 9:5", "callback_status": "SALECB"},
-     "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-12-01 9:5|ANYONE||SALECB"),
-    ("status-untruncated-in-notice", {"callback_status": "CALLBACKNOW"},
-     "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|ANYONE||CALLBACKNOW"),
+    (
+        "spec-example",
+        {},
+        "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|ANYONE||CALLBK",  # noqa: E501
+    ),
+    (
+        "useronly",
+        {"callback_type": "USERONLY", "callback_user": "6666", "callback_datetime": "NOW"},
+        "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-23 10:18:30|USERONLY|6666|CALLBK",  # noqa: E501
+    ),
+    (
+        "useronly-any-case-user",
+        {"callback_type": "USERONLY", "callback_user": "BOB"},
+        "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|USERONLY|BOB|CALLBK",  # noqa: E501
+    ),
+    (
+        "user-not-valid",
+        {"callback_type": "USERONLY", "callback_user": "ghost"},
+        "NOTICE: add_lead SCHEDULED CALLBACK NOT ADDED, USER NOT VALID - 16|TESTCAMP|ghost|USERONLY",  # noqa: E501
+    ),
+    (
+        "campaign-not-valid",
+        {"campaign_id": "XYZ", "callback_type": "USERONLY", "callback_user": "ghost"},
+        "NOTICE: add_lead SCHEDULED CALLBACK NOT ADDED, CAMPAIGN NOT VALID - 16|XYZ",
+    ),
+    (
+        "campaign-any-case",
+        {"campaign_id": "other"},
+        "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|other|2026-11-30 10:18:30|ANYONE||CALLBK",
+    ),
+    (
+        "anyone-blanks-user",
+        {"callback_type": "ANYONE", "callback_user": "6666"},
+        "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|ANYONE||CALLBK",  # noqa: E501
+    ),
+    (
+        "other-type-is-anyone",
+        {"callback_type": "USER", "callback_user": "ghost"},
+        "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|ANYONE||CALLBK",  # noqa: E501
+    ),
+    (
+        "datetime-as-given",
+        {"callback_datetime": "2026-12-01 9:5", "callback_status": "SALECB"},
+        "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-12-01 9:5|ANYONE||SALECB",
+    ),
+    (
+        "status-untruncated-in-notice",
+        {"callback_status": "CALLBACKNOW"},
+        "NOTICE: add_lead SCHEDULED CALLBACK ADDED - 16|TESTCAMP|2026-11-30 10:18:30|ANYONE||CALLBACKNOW",  # noqa: E501
+    ),
 ]
 
 
-@pytest.mark.parametrize(("over", "expected"), [c[1:] for c in NOTICE_CASES], ids=[c[0] for c in NOTICE_CASES])
+@pytest.mark.parametrize(
+    ("over", "expected"), [c[1:] for c in NOTICE_CASES], ids=[c[0] for c in NOTICE_CASES]
+)
 def test_callback_notice(over: dict[str, object], expected: str) -> None:
     _, notices = _run(_lead(**over))
     assert notices["callback_notice"].to_list() == [expected]
 
 
 def test_callback_row_has_the_spec_columns() -> None:
-    rows, _ = _run(_lead(callback_type="USERONLY", callback_user="6666", callback_status="CALLBACKNOW",
-                         callback_comments="x" * 300, callback_datetime="2026-12-01 9:5"))
+    rows, _ = _run(
+        _lead(
+            callback_type="USERONLY",
+            callback_user="6666",
+            callback_status="CALLBACKNOW",
+            callback_comments="x" * 300,
+            callback_datetime="2026-12-01 9:5",
+        )
+    )
     expected = pl.DataFrame(
         {
-            "lead_id": [16], "list_id": [101], "campaign_id": ["TESTCAMP"], "status": ["ACTIVE"],
-            "entry_time": ["2026-11-23 10:18:30"], "callback_time": ["2026-12-01 09:05:00"],
-            "modify_date": ["2026-11-23 10:18:30"], "user": ["6666"], "recipient": ["USERONLY"],
-            "comments": ["x" * 255], "user_group": ["ADMIN"], "lead_status": ["CALLBA"],
-            "email_alert": [None], "email_result": [None], "customer_timezone": [""],
-            "customer_timezone_diff": [""], "customer_time": [None], "source_row": [1],
+            "lead_id": [16],
+            "list_id": [101],
+            "campaign_id": ["TESTCAMP"],
+            "status": ["ACTIVE"],
+            "entry_time": ["2026-11-23 10:18:30"],
+            "callback_time": ["2026-12-01 09:05:00"],
+            "modify_date": ["2026-11-23 10:18:30"],
+            "user": ["6666"],
+            "recipient": ["USERONLY"],
+            "comments": ["x" * 255],
+            "user_group": ["ADMIN"],
+            "lead_status": ["CALLBA"],
+            "email_alert": [None],
+            "email_result": [None],
+            "customer_timezone": [""],
+            "customer_timezone_diff": [""],
+            "customer_time": [None],
+            "source_row": [1],
         },
-        schema_overrides={"email_alert": pl.String, "email_result": pl.String, "customer_time": pl.String},
+        schema_overrides={
+            "email_alert": pl.String,
+            "email_result": pl.String,
+            "customer_time": pl.String,
+        },
     )
     assert_frame_equal(rows, expected)
     assert tuple(rows.columns[:-1]) == ROW_COLUMNS
@@ -283,13 +386,19 @@ def test_callback_row_has_the_spec_columns() -> None:
 
 ROW_CASES = [
     ("anyone", {"callback_user": "6666"}, ("", "ANYONE", "", "2026-11-30 10:18:30")),
-    ("useronly-null-group", {"callback_type": "USERONLY", "callback_user": "bob"}, ("bob", "USERONLY", "", "2026-11-30 10:18:30")),
+    (
+        "useronly-null-group",
+        {"callback_type": "USERONLY", "callback_user": "bob"},
+        ("bob", "USERONLY", "", "2026-11-30 10:18:30"),
+    ),
     ("invalid-datetime", {"callback_datetime": "11/30/2026"}, ("", "ANYONE", "", ZERO_DATETIME)),
     ("absent-datetime", {"callback_datetime": ""}, ("", "ANYONE", "", ZERO_DATETIME)),
 ]
 
 
-@pytest.mark.parametrize(("over", "expected"), [c[1:] for c in ROW_CASES], ids=[c[0] for c in ROW_CASES])
+@pytest.mark.parametrize(
+    ("over", "expected"), [c[1:] for c in ROW_CASES], ids=[c[0] for c in ROW_CASES]
+)
 def test_callback_row_values(over: dict[str, object], expected: tuple[str, str, str, str]) -> None:
     rows, _ = _run(_lead(**over))
     assert rows.select("user", "recipient", "user_group", "callback_time").row(0) == expected
