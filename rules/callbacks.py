@@ -2,7 +2,8 @@
 
 Spec: `shared/spec/ingest.md` section 14, `schema.md` section 8. The lead row itself gets status
 `CBHOLD` from the lead writer for every `callback=Y` lead; this module builds the
-`vicidial_callbacks` rows and the NOTICE line of each such lead.
+`vicidial_callbacks` rows and the NOTICE line of each such lead. `now` (`entry_time`, `NOW`,
+`{x}DAYS`) is one server wall-clock time per batch, as the runner passes it (spec 1, rule 2).
 
 VICIdial writes `callback_datetime` into a DATETIME column and lets a non-strict MySQL/MariaDB
 parse it; custom DATE and TIME fields are stored the same way. `parse_mysql_datetime`,
