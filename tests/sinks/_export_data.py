@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from sinks import tables
+from sinks.database import connect
+from tests import _mariadb
 
 API_USER = "6666"
 
@@ -154,3 +159,90 @@ def add_did_calls(conn: sa.Connection) -> None:
             },
         ],
     )
+
+
+AUX = sa.MetaData()
+"""VICIdial tables the exports read that `sinks.tables` does not declare (yet)."""
+STATUSES = sa.Table(
+    "vicidial_statuses",
+    AUX,
+    sa.Column("status", sa.String(6)),
+    sa.Column("status_name", sa.String(30)),
+    sa.Column("human_answered", sa.String(1)),
+    sa.Column("category", sa.String(20)),
+)
+CAMPAIGN_STATUSES = sa.Table(
+    "vicidial_campaign_statuses",
+    AUX,
+    sa.Column("status", sa.String(6)),
+    sa.Column("campaign_id", sa.String(8)),
+    sa.Column("human_answered", sa.String(1)),
+    sa.Column("category", sa.String(20)),
+)
+
+
+def add_status_tables(conn: sa.Connection) -> None:
+    """Create the status tables and `vicidial_campaigns.closer_campaigns`, as VICIdial has them."""
+    AUX.create_all(conn)
+    conn.execute(sa.text("ALTER TABLE vicidial_campaigns ADD COLUMN closer_campaigns TEXT"))
+
+
+def add_outbound(conn: sa.Connection, rows: list[tuple[Any, ...]], *, prefix: str) -> None:
+    """`vicidial_log` rows given as (campaign, status, call_date, count)."""
+    values = []
+    for n, (campaign, status, call_date, count) in enumerate(rows):
+        values += [
+            {
+                "uniqueid": f"{prefix}.{n}.{i}",
+                "lead_id": 1,
+                "campaign_id": campaign,
+                "call_date": call_date,
+                "status": status,
+                "phone_number": "5550000000",
+                "user": "1001",
+                "length_in_sec": 10,
+            }
+            for i in range(count)
+        ]
+    conn.execute(sa.insert(tables.vicidial_log), values)
+
+
+def add_inbound(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """`vicidial_closer_log` rows given as (in-group, status, call_date, count)."""
+    conn.execute(
+        sa.insert(tables.vicidial_closer_log),
+        [
+            {
+                "lead_id": 1,
+                "campaign_id": group,
+                "call_date": call_date,
+                "status": status,
+                "phone_number": "5550000000",
+                "user": "1001",
+                "length_in_sec": 10,
+                "uniqueid": "",
+            }
+            for group, status, call_date, count in rows
+            for _ in range(count)
+        ],
+    )
+
+
+@contextlib.contextmanager
+def seeded_engine(
+    backend: str, folder: Path, seed: Callable[[sa.Connection], None]
+) -> Iterator[sa.Engine]:
+    """A database (SQLite in `folder`, or MariaDB) with every VICIdial table, filled by `seed`."""
+    from tests.conftest import mariadb_url
+
+    url = f"sqlite:///{folder / 'vicidial.db'}" if backend == "sqlite" else mariadb_url()
+    engine = connect(url)
+    tables.metadata.create_all(engine)
+    with engine.begin() as conn:
+        seed(conn)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if backend == "mariadb":
+            _mariadb.server().drop_database(url)

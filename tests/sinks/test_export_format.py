@@ -1,4 +1,4 @@
-"""PHP-compatible rendering used by the exports: sec_convert, MathZDC, round, key sort, sanitising."""
+"""PHP-compatible rendering of the exports: sec_convert, MathZDC, round, key sort, sanitising."""
 
 from __future__ import annotations
 
@@ -21,18 +21,41 @@ SEC_TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("seconds", "h", "m", "s", "x"), SEC_TABLE, ids=[str(r[0]) for r in SEC_TABLE])
+@pytest.mark.parametrize(
+    ("seconds", "h", "m", "s", "x"), SEC_TABLE, ids=[str(r[0]) for r in SEC_TABLE]
+)
 def test_sec_convert_matches_the_spec_table(seconds: float, h: str, m: str, s: str, x: str) -> None:
     assert [sec_convert(seconds, f) for f in ("H", "HF", "", "M", "S", "X")] == [h, h, h, m, s, x]
 
 
 @pytest.mark.parametrize(
     ("value", "places", "expected"),
-    [(2.5, 0, "3"), (-2.5, 0, "-3"), (16.25, 1, "16.3"), (1.005, 2, "1.01"), (0.285, 2, "0.29"),
-     (17.5, 0, "18"), (158.75, 0, "159"), (66.66666666666667, 1, "66.7"), (100.0, 1, "100")],
-    ids=["half-up", "half-away-negative", "16.25", "1.005", "0.285", "17.5", "158.75", "66.7", "100"],
+    [
+        (2.5, 0, "3"),
+        (-2.5, 0, "-3"),
+        (16.25, 1, "16.3"),
+        (1.005, 2, "1.01"),
+        (0.285, 2, "0.29"),
+        (17.5, 0, "18"),
+        (158.75, 0, "159"),
+        (66.66666666666667, 1, "66.7"),
+        (100.0, 1, "100"),
+    ],
+    ids=[
+        "half-up",
+        "half-away-negative",
+        "16.25",
+        "1.005",
+        "0.285",
+        "17.5",
+        "158.75",
+        "66.7",
+        "100",
+    ],
 )
-def test_php_round_is_half_away_from_zero_after_pre_rounding(value: float, places: int, expected: str) -> None:
+def test_php_round_is_half_away_from_zero_after_pre_rounding(
+    value: float, places: int, expected: str
+) -> None:
     assert php_number(php_round(value, places)) == expected
 
 
@@ -41,7 +64,12 @@ def test_math_zdc_returns_zero_for_zero_divisor_or_dividend() -> None:
 
 
 def test_php_number_prints_integers_without_decimal_point() -> None:
-    assert [php_number(Decimal(v)) for v in ("100.0", "0.0", "3.5", "2")] == ["100", "0", "3.5", "2"]
+    assert [php_number(Decimal(v)) for v in ("100.0", "0.0", "3.5", "2")] == [
+        "100",
+        "0",
+        "3.5",
+        "2",
+    ]
 
 
 def test_sanitize_follows_the_per_parameter_sets() -> None:
@@ -55,7 +83,14 @@ def test_sanitize_follows_the_per_parameter_sets() -> None:
 
 
 def test_stage_picks_the_delimiter_case_sensitively() -> None:
-    assert [delimiter(s) for s in ("csv", "tab", "pipe", "CSV", "", "txt")] == [",", "\t", "|", "|", "|", "|"]
+    assert [delimiter(s) for s in ("csv", "tab", "pipe", "CSV", "", "txt")] == [
+        ",",
+        "\t",
+        "|",
+        "|",
+        "|",
+        "|",
+    ]
 
 
 def test_php_ksort_orders_text_by_bytes_and_numbers_numerically() -> None:
