@@ -33,7 +33,7 @@ from sinks.export_format import (
     php_round,
     sec_convert,
 )
-from sinks.export_sql import contains_cs, nocase
+from sinks.export_sql import as_text, contains_cs, nocase
 
 __all__ = [
     "AGENT_STATS_ROW_LIMIT",
@@ -108,6 +108,8 @@ class AgentGroup:
     first_epoch: int
     last_epoch: int
     last_length: int
+    first_event: str | None = None
+    last_event: str | None = None
 
 
 def _int(value: Any) -> int:
@@ -157,6 +159,8 @@ def _groups(
             first.c.dispo_sec,
             first.c.pause_epoch,
             last.c.pause_epoch.label("last_epoch"),
+            as_text(first.c.event_time, dialect).label("first_event"),
+            as_text(last.c.event_time, dialect).label("last_event"),
             last_length.label("last_length"),
             _USERS.c.full_name,
             _USERS.c.user_group,
@@ -185,6 +189,8 @@ def _groups(
             first_epoch=_int(r.pause_epoch),
             last_epoch=_int(r.last_epoch),
             last_length=_int(r.last_length),
+            first_event=None if r.first_event is None else str(r.first_event),
+            last_event=None if r.last_event is None else str(r.last_event),
         )
         for r in conn.execute(query)
     ]
