@@ -1,0 +1,162 @@
+"""Existing leads that add_lead's duplicate checks could match: one query per batch.
+
+The duplicate rule (`rules/duplicates.py`) decides; this module only fetches a superset of the
+leads it can hit, so the rule stays DB-free. Per batch the distinct keys go into (at most two)
+temporary tables and ONE `SELECT` reads the `vicidial_list` rows whose
+
+* `phone_number` is a batch phone (DUPLIST/CAMP/SYS, DUPNAMEPHONE*, DUPPHONEALT*), or whose
+* `alt_phone` is a batch phone (DUPPHONEALT*) or a batch `alt_phone` (DUPTITLEALTPHONE*; titles
+  are compared by the rule).
+
+Scopes and day windows are left to the rule. MariaDB/MySQL compare with the table collation
+(case-insensitive, trailing spaces ignored), as VICIdial does. On SQLite `alt_phone` is compared
+without trailing spaces under the `NOCASE` collation; `phone_number` is compared as is so its
+index serves (add_lead stores digits and commas only there).
+
+NOTE: SQLite's `NOCASE` folds ASCII letters only, so on SQLite an alt_phone differing from the
+new value only in the case of a non-ASCII letter (possible with `use_non_latin`=1) is not
+fetched; MariaDB folds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from sinks import tables
+from sinks.database import is_mysql
+
+__all__ = ["CANDIDATE_SCHEMA", "LIST_CAMPAIGN_SCHEMA", "load_candidates", "load_list_campaigns"]
+
+CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
+    "lead_id": pl.Int64(),
+    "list_id": pl.Int64(),
+    "phone_number": pl.String(),
+    "alt_phone": pl.String(),
+    "title": pl.String(),
+    "first_name": pl.String(),
+    "last_name": pl.String(),
+    "entry_date": pl.String(),
+}
+"""Columns of `load_candidates`' frame: values as stored, `entry_date` `YYYY-MM-DD HH:MM:SS`."""
+
+LIST_CAMPAIGN_SCHEMA: dict[str, pl.DataType] = {"list_id": pl.Int64(), "campaign_id": pl.String()}
+"""Columns of `load_list_campaigns`' frame."""
+
+_KEYS_TABLE = "leadpipe_dup_keys"
+_OPTION = r"(list|camp|sys)"
+# which options need which keys (ingest.md 9.3); option names never contain one another
+_NEEDS_PHONE = rf"duplist|dupcamp|dupsys|dupnamephone{_OPTION}|dupphonealt{_OPTION}"
+_NEEDS_ALT_OF_PHONE = rf"dupphonealt{_OPTION}"
+_NEEDS_ALT_OF_ALT = rf"duptitlealtphone{_OPTION}"
+# longer keys can never equal the stored column (after trailing spaces are dropped)
+_WIDTH = {"P": 18, "A": 12}
+
+
+def _keys(batch: pl.DataFrame) -> pl.DataFrame:
+    """Distinct (`kind`, `val`) keys the pending rows' options need; empty when none asks."""
+    if "duplicate_check" not in batch.columns or batch.height == 0:
+        return pl.DataFrame(schema={"kind": pl.String, "val": pl.String})
+    rows = (
+        batch.filter(pl.col("reject_reason").is_null())
+        if "reject_reason" in batch.columns
+        else batch
+    )
+    check = pl.col("duplicate_check").fill_null("").str.to_lowercase()
+    parts = [
+        rows.filter(check.str.contains(pattern)).select(kind=pl.lit(kind), val=pl.col(column))
+        for pattern, kind, column in (
+            (_NEEDS_PHONE, "P", "phone_number"),
+            (_NEEDS_ALT_OF_PHONE, "A", "phone_number"),
+            (_NEEDS_ALT_OF_ALT, "A", "alt_phone"),
+        )
+    ]
+    keys = pl.concat(parts).with_columns(pl.col("val").fill_null("").str.strip_chars_end(" "))
+    width = pl.col("kind").replace_strict(_WIDTH, return_dtype=pl.Int64)
+    return keys.filter(pl.col("val").str.len_chars() <= width).unique(maintain_order=True)
+
+
+def _entry_date(value: Any) -> str | None:
+    """`YYYY-MM-DD HH:MM:SS` text; pymysql returns zero dates as text already."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return None if value is None else str(value)
+
+
+def load_candidates(conn: sa.Connection, batch: pl.DataFrame) -> pl.DataFrame:
+    """Fetch every `vicidial_list` lead the batch's duplicate options could match, in one query.
+
+    `batch` needs `duplicate_check`, `phone_number` and `alt_phone` (rows whose `reject_reason`
+    is set are skipped). No row asking for a check means no statement at all.
+    """
+    keys = _keys(batch)
+    if keys.height == 0:
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    mysql = is_mysql(conn)
+    meta = sa.MetaData()
+    temp: dict[str, sa.Table] = {}
+    conditions = []
+    vl = tables.vicidial_list
+    for kind, name in (("P", f"{_KEYS_TABLE}_phone"), ("A", f"{_KEYS_TABLE}_alt")):
+        if not (keys["kind"] == kind).any():
+            continue
+        # SQLite: NOCASE folds ASCII case (of both sides, see below); MySQL: the database's
+        # default collation, which VICIdial's tables use too
+        collation = None if mysql or kind == "P" else "NOCASE"
+        temp[kind] = sa.Table(
+            name,
+            meta,
+            sa.Column("val", sa.String(_WIDTH[kind], collation=collation), nullable=False),
+            sa.Index(f"ix_{name}", "val"),
+            prefixes=["TEMPORARY"],
+        )
+        stored: sa.ColumnElement[str] = vl.c.phone_number if kind == "P" else vl.c.alt_phone
+        if not mysql and kind == "A":
+            stored = sa.collate(sa.func.rtrim(stored, " "), "NOCASE")
+        conditions.append(stored.in_(sa.select(temp[kind].c.val)))
+    # NOTE: every table appears once and unaliased, so the query also runs while the caller holds
+    # MySQL's `LOCK TABLES vicidial_list WRITE` (and MySQL never reopens a temporary table). With
+    # alt keys the scan of `vicidial_list` is unavoidable (`alt_phone` has no index): each row is
+    # then probed against the indexed key tables; phone keys alone drive the phone index.
+    query = sa.select(
+        vl.c.lead_id,
+        vl.c.list_id,
+        vl.c.phone_number,
+        vl.c.alt_phone,
+        vl.c.title,
+        vl.c.first_name,
+        vl.c.last_name,
+        vl.c.entry_date,
+    ).where(sa.or_(*conditions))
+    drops = [
+        f"DROP TEMPORARY TABLE IF EXISTS {t.name}"
+        if mysql
+        else f"DROP TABLE IF EXISTS temp.{t.name}"
+        for t in temp.values()
+    ]
+    for drop in drops:  # a connection from the pool may still hold an old one
+        conn.exec_driver_sql(drop)
+    try:
+        for kind, table in temp.items():
+            table.create(conn)
+            values = keys.filter(pl.col("kind") == kind).select("val").unique()
+            conn.execute(sa.insert(table), values.to_dicts())
+        fetched = conn.execute(query).all()
+    finally:
+        for drop in drops:
+            conn.exec_driver_sql(drop)
+    rows = [(*row[:7], _entry_date(row[7])) for row in fetched]
+    frame = pl.DataFrame(rows, schema=CANDIDATE_SCHEMA, orient="row")
+    return frame.sort("lead_id")
+
+
+def load_list_campaigns(conn: sa.Connection) -> pl.DataFrame:
+    """`list_id` and `campaign_id` of every `vicidial_lists` row (the CAMP scope's lookup)."""
+    lists = tables.vicidial_lists
+    fetched = conn.execute(
+        sa.select(lists.c.list_id, lists.c.campaign_id).order_by(lists.c.list_id)
+    )
+    return pl.DataFrame([tuple(row) for row in fetched], schema=LIST_CAMPAIGN_SCHEMA, orient="row")
