@@ -20,7 +20,7 @@ from sinks.jobs import jobs_metadata
 def shared_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[sa.Engine]:
-    """One database per test module and backend (creating VICIdial's tables on MariaDB takes seconds)."""
+    """One database per test module and backend (creating the tables on MariaDB takes seconds)."""
     from sinks.database import connect
     from tests import _mariadb
     from tests.conftest import mariadb_url

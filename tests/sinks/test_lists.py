@@ -1,4 +1,4 @@
-"""List resets, deletes and hopper resets (lists.md 2.5, 2.8-2.10, 4.2, 5), on SQLite and MariaDB."""
+"""List resets, deletes, hopper resets (lists.md 2.5, 2.8-2.10, 4.2, 5) on SQLite and MariaDB."""
 
 from __future__ import annotations
 
@@ -216,10 +216,12 @@ def test_interrupted_reset_resumes_to_the_same_end_state(engine: sa.Engine) -> N
     result = reset_lists(engine, [101, 103], user="6666", now=NOW, chunk_rows=3)
     assert result.resumed
     assert snapshot(engine) == _reset(before, {101, 103}, counters={101: 1, 103: 2})  # counted once
-    assert result.totals["changed"] == 12 and result.totals["matched"] == 24
+    assert result.totals["changed"] == 12
+    assert result.totals["matched"] == 24
     assert _jobs(engine) == [("reset", "done", "leads")]
     again = reset_lists(engine, [101, 103], user="6666", now=NOW)  # a finished job starts afresh
-    assert not again.resumed and again.totals["changed"] == 0
+    assert not again.resumed
+    assert again.totals["changed"] == 0
 
 
 def test_dry_run_reports_counts_and_writes_nothing(engine: sa.Engine) -> None:
@@ -255,7 +257,7 @@ def test_a_job_running_elsewhere_is_not_run_twice(engine: sa.Engine) -> None:
 
 @pytest.mark.parametrize("keep_related", [False, True], ids=["cleanup", "keep-related"])
 def test_delete_leads_removes_the_leads_and_their_orphans(
-    engine: sa.Engine, keep_related: bool
+    engine: sa.Engine, *, keep_related: bool
 ) -> None:
     before = snapshot(engine)
     doomed = set(leads_by_list(engine)[101])
@@ -284,7 +286,8 @@ def test_delete_leads_dry_run_counts_and_writes_nothing(engine: sa.Engine) -> No
     before = snapshot(engine)
     result = delete_leads(engine, [101, 201], user="6666", now=NOW, dry_run=True, chunk_rows=5)
     assert {k: v.counts["deleted"] for k, v in result.lists.items()} == {101: 18, 201: 12}
-    assert result.totals["callbacks"] == 5 and result.totals["custom_rows"] == 5
+    assert result.totals["callbacks"] == 5
+    assert result.totals["custom_rows"] == 5
     assert snapshot(engine) == before
 
 
