@@ -42,6 +42,7 @@ __all__ = [
     "FEEDS",
     "FeedFormat",
     "FeedResult",
+    "parquet_schema",
     "read_watermark",
     "run_feed",
     "watermarks",
@@ -151,6 +152,15 @@ def _newest_change(conn: sa.Connection, feed: Feed, until: str) -> str | None:
     return max(newest) if newest else None
 
 
+def parquet_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema a feed's Parquet files carry: Parquet stores second timestamps as milliseconds."""
+    fields = [
+        pa.field(f.name, pa.timestamp("ms"), f.nullable) if pa.types.is_timestamp(f.type) else f
+        for f in schema
+    ]
+    return pa.schema(fields)
+
+
 def write_partition(
     out: Path,
     day: str,
@@ -166,7 +176,11 @@ def write_partition(
     tmp = folder / f".part-0.{fmt}.{uuid.uuid4().hex}.tmp"
     rows = 0
     try:
-        writer = pq.ParquetWriter(tmp, schema) if fmt == "parquet" else pacsv.CSVWriter(tmp, schema)
+        writer = (
+            pq.ParquetWriter(tmp, schema, coerce_timestamps="ms")
+            if fmt == "parquet"
+            else pacsv.CSVWriter(tmp, schema)
+        )
         try:
             for batch in batches:
                 writer.write_batch(batch)
