@@ -328,8 +328,8 @@ def test_duplicate_and_empty_header_names_are_made_unique(tmp_path: Path) -> Non
 def test_standard_layout(tmp_path: Path) -> None:
     path = tmp_path / "LEADS_1101.txt"
     path.write_bytes(
-        b"V1|WEB|999|1|(727) 555-1212|MR|Bob||Smith|1 Main St|||Tampa|FL||33760|USA|M|1970-01-01|727-555-0000|"
-        b"bob@example.com||first|3|CALLBK|2019-01-02|7275551213_1_work\n"
+        b"V1|WEB|999|1|(727) 555-1212|MR|Bob||Smith|1 Main St|||Tampa|FL||33760|USA|M|1970-01-01|"
+        b"727-555-0000|bob@example.com||first|3|CALLBK|2019-01-02|7275551213_1_work\n"
         b"V2\tWEB\t999\t1\t0727555\r\n"
         b"\n"
         b'"V3","WEB",,,"0555","MS"\n'
@@ -406,7 +406,7 @@ def test_jsonl_keys_come_from_the_first_block(
     ]
 
 
-# --- whole file unreadable --------------------------------------------------------------------------
+# --- whole file unreadable ---------------------------------------------------------------
 
 
 def _truncated_gzip(p: Path) -> None:
@@ -457,7 +457,7 @@ def test_unreadable_files_raise_input_error(
     path = tmp_path / name
     if make is not None:
         make(path)
-    with pytest.raises(InputError, match="cannot read|cannot tell|layout") as info:
+    with pytest.raises(InputError, match=r"cannot read|cannot tell") as info:
         list(read_file(path, options))
     assert message in str(info.value)
     assert f"`{path}`" in str(info.value)
@@ -485,7 +485,7 @@ def test_read_batches_compatibility_yields_good_rows(tmp_path: Path) -> None:
     assert [f[SOURCE_ROW].to_list() for f in frames] == [[1], [3]]
 
 
-# --- streaming equals whole-file reading --------------------------------------------------------------
+# --- streaming equals whole-file reading ---------------------------------------------------
 
 _field = st.text(alphabet=st.sampled_from(list('ab 0,"\n\té|')), max_size=6)
 
