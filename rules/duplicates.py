@@ -47,9 +47,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import polars as pl
-import polars.selectors as cs
 
-from rules._frame import REJECT, with_reject_column
+from rules._frame import REJECT, RejectCode, with_reject_column
 from rules.fields import WIDTHS
 
 __all__ = [
@@ -62,7 +61,7 @@ __all__ = [
 ]
 
 # (option, compared columns, scope, reject code) in add_lead's fixed order of execution (9.3)
-_TABLE: tuple[tuple[str, str, str, str], ...] = (
+_TABLE: tuple[tuple[str, str, str, RejectCode], ...] = (
     ("DUPLIST", "phone", "list", "DUPLICATE_PHONE_LIST"),
     ("DUPCAMP", "phone", "camp", "DUPLICATE_PHONE_CAMPAIGN"),
     ("DUPSYS", "phone", "sys", "DUPLICATE_PHONE_SYSTEM"),
@@ -83,7 +82,7 @@ DUP_OPTIONS: tuple[str, ...] = tuple(row[0] for row in _TABLE)
 DUP_WINDOW_DAYS: tuple[int, ...] = (1, 2, 3, 7, 14, 15, 21, 28, 30, 60, 90, 180, 360)
 """Day-window tokens (`{n}DAY`) in the order add_lead tests them; the last match wins (9.1)."""
 
-_UNDEFINED = "CAMPAIGN_LISTS_UNDEFINED"
+_UNDEFINED: RejectCode = "CAMPAIGN_LISTS_UNDEFINED"
 _ALT_RANKS = (3, 4, 5)  # the DUPPHONEALT* options report `dup_match`
 
 # new-side key columns per compared-columns family, and the stored-side alternatives
@@ -341,8 +340,10 @@ def duplicates(
         _s_camp=_norm(pl.col("campaign_id")),
         _in_lists=pl.lit(value=True),
     )
+    lf = with_reject_column(lf)
+    given = lf.collect_schema()
     # NOTE: both inputs feed 13 joins below; without `cache()` polars recomputes them per join
-    rows = _prepare(with_reject_column(lf), campaigns, now).cache()
+    rows = _prepare(lf, campaigns, now).cache()
     db_hits = _db_hits(rows.filter(pl.col("_pend")), _stored_db(existing, campaigns).cache())
     joined = rows.join(db_hits, on="source_row", how="left", validate="1:1", maintain_order="left")
     schema = joined.collect_schema()
@@ -377,7 +378,8 @@ def duplicates(
                 .otherwise(pl.lit("ALT"))
             ),
         )
-        .drop(cs.starts_with("_"))
+        .drop([name for name in schema if name not in given])
+        .with_columns(pl.col("source_row").cast(given["source_row"]))
     )
 
 

@@ -661,6 +661,23 @@ def test_keeps_columns_and_order() -> None:
     assert out["source_row"].to_list() == [3, 2, 1]
     assert out["dup_source_row"].to_list() == [1, None, None]  # row 2 asks for no check
     assert out.schema["dup_lead_id"] == pl.Int64
+    assert out.schema["dup_list_id"] == pl.Int64
+
+
+def test_keeps_input_dtypes_and_foreign_helpers() -> None:
+    """`source_row` keeps the reader's UInt32; other rules' `_` columns are not touched."""
+    rows = make_rows([{"duplicate_check": "DUPLIST"}] * 2)
+    schema = {"source_row": pl.UInt32, **dict.fromkeys(ROW_DEFAULTS, pl.String)}
+    lf = pl.LazyFrame(rows, schema=schema).with_columns(_other=pl.lit(1))
+    out = duplicates(
+        lf,
+        existing=pl.LazyFrame(schema=EXISTING_SCHEMA),
+        list_campaigns=pl.LazyFrame(schema=LIST_CAMPAIGNS_SCHEMA),
+        now=NOW,
+    ).collect()
+    assert out.schema["source_row"] == pl.UInt32
+    assert out["_other"].to_list() == [1, 1]
+    assert out["dup_source_row"].to_list() == [None, 1]
     assert out.schema["dup_match"] == pl.String
 
 
