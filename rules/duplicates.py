@@ -248,7 +248,7 @@ def _stored_db(existing: pl.LazyFrame, campaigns: pl.LazyFrame) -> pl.LazyFrame:
     """Existing leads with the stored-side key columns."""
     return existing.with_columns(
         *[_norm(pl.col(col)).alias(f"_s_{key}") for key, col in _FIELDS.items()],
-        pl.col("lead_id").cast(pl.Int64),
+        pl.col("lead_id", "list_id").cast(pl.Int64),
         _s_list=pl.col("list_id").cast(pl.Int64),
     ).join(campaigns.drop("_in_lists"), on="_s_list", how="left", validate="m:1")
 
