@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -16,6 +18,7 @@ from ingest.clock import Clock, parse_now
 from ingest.config import load_config
 from ingest.errors import EXIT_FAILURE, EXIT_REJECTS, EXIT_TEMPORARY, IngestError
 from ingest.runner import LoadSettings, RunSummary, load_files
+from rules.fields import OPTION_FIELDS
 from sinks.database import DEFAULT_URL, connect, create_embedded_schema, display_url, is_sqlite, missing_tables
 from sinks.demo import seed_demo, seed_installation_rows
 from sinks.errors import SinkError, SinkRetryableError
@@ -81,9 +84,12 @@ def _clock(now: str | None, server_tz: str | None) -> Clock:
 
 
 def _print_summary(summary: RunSummary) -> None:
-    click.echo(f"read      {summary.read}")
-    click.echo(f"added     {summary.added}")
-    click.echo(f"rejected  {summary.rejected}")
+    mode = " (dry run: nothing written)" if summary.dry_run else ""
+    click.echo(f"run {summary.run_id}{mode}")
+    click.echo(f"read            {summary.read}")
+    click.echo(f"added           {summary.added}")
+    click.echo(f"rejected        {summary.rejected}")
+    click.echo(f"already loaded  {summary.already_loaded}")
     for reason, count in sorted(summary.reasons.items()):
         click.echo(f"  {reason:<34} {count}")
     click.echo(summary.one_line(), err=True)
@@ -104,6 +110,7 @@ def cli(ctx: click.Context, db: str | None, *, debug: bool) -> None:
     ctx.obj = {"db": db, "debug": debug}
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.DEBUG if debug else logging.INFO)
 
 
 @cli.command("init-db")
@@ -149,46 +156,119 @@ def refdata_load(ctx: click.Context) -> None:
         click.echo(f"{table}: {rows} rows loaded" if rows else f"{table}: already filled, left as is")
 
 
-def _run_load(ctx: click.Context, files: list[Path], settings: LoadSettings, clock: Clock) -> None:
+_SETTING_NAMES = ("list_id", "phone_code", *OPTION_FIELDS)
+"""add_lead parameters a load takes as options (`--duplicate-check`, …) and pipeline keys."""
+
+
+def addlead_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one `--<parameter>` option per add_lead setting (ingest.md 3.3), named like it."""
+    for name in reversed(_SETTING_NAMES):
+        flag = "--" + name.replace("_", "-")
+        func = click.option(flag, name, default=None, metavar="VALUE",
+                            help=f"add_lead `{name}` for rows without their own `{name}` column.")(func)
+    return func
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every lead-loading command shares."""
+    options = [
+        click.option("--user", default=None, help="VICIdial user the leads are loaded for [default: 6666]."),
+        click.option("--now", help="Fixed server time `YYYY-MM-DD HH:MM:SS` for every time rule."),
+        click.option("--server-tz", help="IANA time zone of the VICIdial web server (default: this machine's)."),
+        click.option("--results", type=click.Path(path_type=Path), help="Write one JSON object per input row here."),
+        click.option("--rejects", type=click.Path(path_type=Path), help="Write the rejected rows here (CSV)."),
+        click.option("--report", type=click.Path(path_type=Path), help="Write the JSON run report here."),
+        click.option("--batch-rows", type=click.IntRange(1), default=None, help="Rows per batch [default: 10000]."),
+        click.option("--force-reload", is_flag=True, help="Load again rows an earlier run already loaded."),
+        click.option("--dry-run", is_flag=True, help="Validate and write results/rejects; write nothing to VICIdial."),
+        click.option("--quiet", is_flag=True, help="No progress bar; plain log lines only."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _progress(quiet: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
+    if quiet or not sys.stderr.isatty():
+        total = [0]
+
+        def log_rows(n: int) -> None:
+            total[0] += n
+            log.info("rows done: %d", total[0])
+
+        return log_rows, lambda: None
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        SpinnerColumn(), TextColumn("{task.completed:,} rows"),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True,
+    )
+    task = bar.add_task("load", total=None, rate="")
+    started = time.perf_counter()
+    done = [0]
+
+    def advance(n: int) -> None:
+        done[0] += n
+        rate = done[0] / max(time.perf_counter() - started, 1e-9)
+        bar.update(task, advance=n, rate=f"{rate:,.0f} rows/s")
+
+    bar.start()
+    return advance, bar.stop
+
+
+def _run_load(ctx: click.Context, files: list[Path], settings: LoadSettings, clock: Clock, *, quiet: bool) -> None:
     engine = _engine(ctx, init_embedded=True)
-    summary = load_files(files, engine=engine, settings=settings, clock=clock)
+    on_rows, stop = _progress(quiet)
+    try:
+        summary = load_files(files, engine=engine, settings=settings, clock=clock, on_rows=on_rows)
+    finally:
+        stop()
     _print_summary(summary)
     if summary.rejected:
         ctx.exit(EXIT_REJECTS)
 
 
+def _settings(user: str | None, options: dict[str, Any], extra: dict[str, Any]) -> LoadSettings:
+    chosen = {k: str(v) for k, v in options.items() if v is not None}
+    return LoadSettings(
+        user=user or "6666", options=chosen,
+        batch_rows=extra.get("batch_rows") or 10_000, force_reload=extra["force_reload"],
+        dry_run=extra["dry_run"], results=extra.get("results"), rejects=extra.get("rejects"),
+        report=extra.get("report"),
+    )
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--list-id", help="Target list (rows with their own list_id keep it).")
-@click.option("--user", default="6666", help="VICIdial user on whose behalf leads are loaded.")
-@click.option("--now", help="Fixed server time `YYYY-MM-DD HH:MM:SS` for every time rule.")
-@click.option("--server-tz", help="IANA time zone of the VICIdial web server (default: this machine's).")
+@addlead_options
+@run_options
 @click.pass_context
-def load(ctx: click.Context, files: tuple[Path, ...], list_id: str | None, user: str,
-         now: str | None, server_tz: str | None) -> None:
+def load(ctx: click.Context, files: tuple[Path, ...], **kw: Any) -> None:
     """Load lead files (CSV with add_lead field names) into vicidial_list.
 
     \b
     Example:
-        leadpipe load sample_data/leads.csv --list-id 101
+        leadpipe load sample_data/leads.csv --list-id 101 --duplicate-check DUPLIST
     """
-    options = {"list_id": list_id} if list_id else {}
-    _run_load(ctx, list(files), LoadSettings(user=user, options=options), _clock(now, server_tz))
+    options = {name: kw.pop(name) for name in _SETTING_NAMES}
+    clock = _clock(kw.pop("now"), kw.pop("server_tz"))
+    quiet = kw.pop("quiet")
+    _run_load(ctx, list(files), _settings(kw.pop("user"), options, kw), clock, quiet=quiet)
 
 
 @cli.command()
 @click.argument("pipeline")
 @click.option("--config", "config_path", default="pipelines.toml", type=click.Path(path_type=Path),
               help="The pipelines file.")
-@click.option("--now", help="Fixed server time `YYYY-MM-DD HH:MM:SS` for every time rule.")
-@click.option("--server-tz", help="IANA time zone of the VICIdial web server.")
+@run_options
 @click.pass_context
-def run(ctx: click.Context, pipeline: str, config_path: Path, now: str | None, server_tz: str | None) -> None:
+def run(ctx: click.Context, pipeline: str, config_path: Path, **kw: Any) -> None:
     """Run PIPELINE from pipelines.toml.
 
     \b
     Example:
         leadpipe run nightly
+        leadpipe run nightly --dry-run --results out/results.jsonl
     """
     config = load_config(config_path)
     if pipeline not in config.pipelines:
@@ -201,7 +281,10 @@ def run(ctx: click.Context, pipeline: str, config_path: Path, now: str | None, s
     options = dict(spec.options)
     if spec.list_id:
         options["list_id"] = spec.list_id
-    _run_load(ctx, list(spec.source), LoadSettings(user=spec.user, options=options), _clock(now, server_tz))
+    clock = _clock(kw.pop("now"), kw.pop("server_tz"))
+    quiet = kw.pop("quiet")
+    settings = _settings(kw.pop("user") or spec.user, options, kw)
+    _run_load(ctx, list(spec.source), settings, clock, quiet=quiet)
 
 
 def main() -> None:

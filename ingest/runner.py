@@ -1,28 +1,76 @@
-"""The one place that sequences read → rules → sinks and collects frames."""
+"""The one place that sequences read → rules → sinks for lead loads and collects frames.
+
+Per batch (ingest.md 1: the result equals add_lead called once per row in file order):
+
+1. settle each row's add_lead parameters (its own column, else the pipeline's setting);
+2. consult the run ledger: rows an earlier run already loaded are reported, not reloaded;
+3. clean and default the rows, load the look-ups the batch needs (one query per table), and run
+   the checks A1–A10 and the time-zone lookup set-wise;
+4. under the write lock of `vicidial_list`: load duplicate candidates, run A11, allocate the
+   lead ids, record them in the ledger, insert the leads;
+5. write the child rows (alternate phones, custom fields, hopper, callbacks), mark the ledger;
+6. build every row's response lines and append results and rejects.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
+from ingest.children import write_children
 from ingest.clock import Clock
-from ingest.errors import InputError
+from ingest.errors import ConfigError, InputError
 from ingest.readers import SOURCE_ROW, read_batches
 from rules import REJECT
-from rules.fields import LEAD_FIELDS, OPTION_FIELDS, WIDTHS
+from rules.addlead import Actor, Lookups, check_duplicates, prepare, screen
+from rules.auth import authenticated, judge_actor
+from rules.dst import server_offset
+from rules.fields import LEAD_FIELDS, OPTION_FIELDS
+from rules.leadrow import lead_rows
+from rules.responses import error_lines, nanpa_notice, success_line
 from sinks import tables
-from sinks.vicidial import LEAD_COLUMNS, locked_lead_table, next_lead_id, write_rows
+from sinks.candidates import load_candidates, load_list_campaigns
+from sinks.database import is_mysql
+from sinks.ledger import (
+    ensure_ledger_tables,
+    existing_lead_ids,
+    file_hash,
+    forget_input,
+    mark_stage,
+    read_ledger,
+    record_reserved,
+    runs,
+)
+from sinks.lookups import (
+    load_campaign_dnc,
+    load_campaign_dnc_source,
+    load_dnc,
+    load_nanpa,
+    load_phone_codes,
+    load_postal_codes,
+    nanpa_row_count,
+)
+from sinks.rejects import RejectsFile, ResultsFile
+from sinks.users import load_group, load_list_campaigns_pairs, load_user
+from sinks.vicidial import locked_lead_table, next_id, truncate_to_columns, write_rows
 
-__all__ = ["LoadSettings", "RunSummary", "load_files"]
+__all__ = ["LoadSettings", "RunSummary", "load_files", "load_frames", "settle_columns"]
 
 log = logging.getLogger(__name__)
+
+_OPTIONAL_DEFAULTS = {"source": "leadpipe"}
+"""add_lead requires `source`; a file load that sets none is labelled `leadpipe`."""
 
 
 @dataclass(frozen=True)
@@ -31,84 +79,338 @@ class LoadSettings:
 
     user: str = "6666"
     options: dict[str, str] = field(default_factory=dict)
-    batch_rows: int = 50_000
+    batch_rows: int = 10_000
+    pipeline: str = ""
+    force_reload: bool = False
+    dry_run: bool = False
+    results: Path | None = None
+    rejects: Path | None = None
+    report: Path | None = None
+    read_options: dict[str, Any] = field(default_factory=dict)
+    keep_results: bool = False
+    """Keep every row's result in `RunSummary.results` (the webhook answers from it)."""
 
 
 @dataclass
 class RunSummary:
-    """Counts of one run: every input row is added or rejected."""
+    """Counts of one run: every input row is added, rejected or already loaded."""
 
+    run_id: str = ""
     read: int = 0
     added: int = 0
     rejected: int = 0
+    already_loaded: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    dry_run: bool = False
+    results: pl.DataFrame | None = None
 
     def one_line(self) -> str:
         """The summary as one log line."""
-        return f"read {self.read}, added {self.added}, rejected {self.rejected} in {self.seconds:.2f}s"
+        return (
+            f"read {self.read}, added {self.added}, rejected {self.rejected}, "
+            f"already loaded {self.already_loaded} in {self.seconds:.2f}s"
+        )
+
+    def reconciles(self) -> bool:
+        """True when every row read is accounted for."""
+        return self.read == self.added + self.rejected + self.already_loaded
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON run report."""
+        out = asdict(self)
+        out.pop("results", None)
+        out["reasons"] = dict(sorted(self.reasons.items()))
+        out["rows_per_second"] = round(self.read / self.seconds, 1) if self.seconds else None
+        return out
 
 
-def _settle_columns(batch: pl.DataFrame, settings: LoadSettings, path: Path) -> pl.DataFrame:
+class _Stages:
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+
+    def timed(self, name: str) -> _Timer:
+        return _Timer(self.into, name)
+
+
+class _Timer:
+    def __init__(self, into: dict[str, float], name: str) -> None:
+        self.into, self.name, self.start = into, name, 0.0
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.into[self.name] = round(self.into.get(self.name, 0.0) + time.perf_counter() - self.start, 4)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable run id: UTC timestamp plus a short random suffix."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def settle_columns(batch: pl.DataFrame, options: dict[str, str], source: str) -> pl.DataFrame:
+    """Give every row each add_lead parameter: its own non-empty value, else the setting."""
     if "phone_number" not in batch.columns:
         header = ", ".join(c for c in batch.columns if c != SOURCE_ROW)
-        msg = f"`{path}` has no `phone_number` column (header: {header}); add_lead needs one"
+        msg = f"`{source}` has no `phone_number` column (header: {header}); add_lead needs one"
         raise InputError(msg)
     exprs: list[pl.Expr] = []
     for name in (*LEAD_FIELDS, *OPTION_FIELDS):
-        default = settings.options.get(name, "")
+        default = options.get(name, _OPTIONAL_DEFAULTS.get(name, ""))
         if name in batch.columns:
-            col = pl.col(name)
+            col = pl.col(name).cast(pl.String).fill_null("")
             exprs.append(pl.when(col == "").then(pl.lit(default)).otherwise(col).alias(name))
         else:
             exprs.append(pl.lit(default, dtype=pl.String).alias(name))
     return batch.with_columns(exprs)
 
 
-def _validate(batch: pl.DataFrame, phone_codes: pl.DataFrame) -> pl.DataFrame:
-    digits = pl.col("phone_number").str.replace_all(r"[^0-9,]", "")
-    lf = batch.lazy().with_columns(
-        phone_number=digits,
-        phone_code=pl.col("phone_code").str.replace_all(r"\D", ""),
-        list_id=pl.col("list_id").str.replace_all(r"\D", ""),
-    ).with_columns(
-        phone_code=pl.when(pl.col("phone_code") == "").then(pl.lit("1")).otherwise("phone_code"),
-        list_id=pl.when(pl.col("list_id").str.len_chars() < 3).then(pl.lit("999")).otherwise("list_id"),
-        gender=pl.when(pl.col("gender").is_in(["M", "F", "U"])).then("gender").when(pl.col("gender") == "").then(pl.lit("U")).otherwise(pl.lit("")),
-        rank=pl.when(pl.col("rank").str.replace_all(r"\D", "") == "").then(pl.lit("0")).otherwise(pl.col("rank").str.replace_all(r"\D", "")),
-    )
-    n = pl.col("phone_number").str.len_chars()
-    lf = lf.with_columns(pl.when(~n.is_between(6, 16)).then(pl.lit("INVALID_PHONE_LENGTH")).otherwise(pl.lit(None, pl.String)).alias(REJECT))
-    by_area = phone_codes.unique(["country_code", "areacode"], keep="first", maintain_order=True).select(
-        "country_code", "areacode", pl.col("GMT_offset").alias("_gmt_area"))
-    by_country = phone_codes.unique(["country_code"], keep="first", maintain_order=True).select(
-        "country_code", pl.col("GMT_offset").alias("_gmt_country"))
-    lf = (
-        lf.with_columns(_area=pl.col("phone_number").str.slice(0, 3), _cc=pl.col("phone_code").cast(pl.Int64, strict=False).cast(pl.String))
-        .join(by_area.lazy(), left_on=["_cc", "_area"], right_on=["country_code", "areacode"], how="left")
-        .join(by_country.lazy(), left_on="_cc", right_on="country_code", how="left")
-        .with_columns(gmt_offset_text=pl.coalesce("_gmt_area", "_gmt_country").str.replace("+", "", literal=True))
-        .with_columns(gmt_offset_now=pl.col("gmt_offset_text").cast(pl.Float64, strict=False))
-        .drop("_area", "_cc", "_gmt_area", "_gmt_country")
-    )
-    return lf.collect().sort(SOURCE_ROW)
+class _Loader:
+    def __init__(self, engine: sa.Engine, settings: LoadSettings, clock: Clock,
+                 on_rows: Callable[[int], None]) -> None:
+        self.engine, self.settings, self.clock, self.on_rows = engine, settings, clock, on_rows
+        self.summary = RunSummary(run_id=new_run_id(), dry_run=settings.dry_run)
+        self.stages = _Stages(self.summary.stages)
+        self.results = ResultsFile(settings.results) if settings.results else None
+        self.rejects = RejectsFile(settings.rejects) if settings.rejects else None
+        self._dry_accepted: list[pl.DataFrame] = []
+        self._dry_next_id = 0
+        with engine.connect() as conn:
+            self.actor = self._actor(conn)
+            self.phone_codes = load_phone_codes(conn)
+            self.campaign_dnc_source = load_campaign_dnc_source(conn)
+            self.nanpa_count = nanpa_row_count(conn)
+            settings_row = conn.execute(sa.select(tables.system_settings)).mappings().first()
+            servers = conn.execute(
+                sa.select(tables.servers.c.local_gmt).where(tables.servers.c.active == "Y").limit(1)
+            ).scalar()
+        self.use_non_latin = bool(settings_row and str(settings_row["use_non_latin"]) == "1")
+        self.custom_fields_enabled = bool(settings_row and str(settings_row["custom_fields_enabled"]) == "1")
+        self.servers_local_gmt = servers
+        if not settings.dry_run:
+            ensure_ledger_tables(engine)
+
+    def _actor(self, conn: sa.Connection) -> Actor:
+        row = load_user(conn, self.settings.user)
+        if not authenticated(row):
+            msg = (
+                f"user `{self.settings.user}` cannot log in to the VICIdial API "
+                "(missing, inactive or user_level 6 or lower): pick another `--user`"
+            )
+            raise ConfigError(msg)
+        assert row is not None
+        group = load_group(conn, str(row.get("user_group") or ""))
+        return judge_actor(row, group_row=group, lists_by_campaign=load_list_campaigns_pairs(conn))
+
+    # -- one input ------------------------------------------------------------------------
+    def load_file(self, path: Path) -> None:
+        with self.stages.timed("hash"):
+            input_hash = file_hash(path) if path.is_file() else ""
+        batches = read_batches(path, batch_rows=self.settings.batch_rows, **self.settings.read_options)
+        self.load_batches(batches, name=str(path), input_hash=input_hash)
+
+    def load_batches(self, batches: Iterator[pl.DataFrame], *, name: str, input_hash: str) -> None:
+        """Load one input (a file, a webhook spool segment) given as batches of raw rows."""
+        started = time.perf_counter()
+        before = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
+        if self.settings.force_reload and input_hash and not self.settings.dry_run:
+            with self.engine.begin() as conn:
+                dropped = forget_input(conn, input_hash)
+            log.info("force reload of %s: forgot %d ledger rows", name, dropped)
+        with self.engine.connect() as conn:
+            self.list_campaigns = load_list_campaigns(conn)
+        self.defined_lists = frozenset(int(v) for v in self.list_campaigns.get_column("list_id").to_list())
+        while True:
+            with self.stages.timed("read"):
+                raw = next(batches, None)
+            if raw is None:
+                break
+            self._batch(raw, name, input_hash)
+        after = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
+        self.summary.files.append({
+            "path": name, "sha256": input_hash,
+            **{k: a - b for k, a, b in zip(("read", "added", "rejected", "already_loaded"), after, before, strict=True)},
+            "seconds": round(time.perf_counter() - started, 3),
+        })
+
+    # -- one batch ------------------------------------------------------------------------
+    def _batch(self, raw: pl.DataFrame, source: str, input_hash: str) -> None:
+        now = self.clock.now()
+        s_offset = server_offset(
+            self.servers_local_gmt, server_is_dst=self.clock.is_dst(now),
+            server_utc_offset_hhmm=_hhmm(self.clock.utc_offset_hours(now)),
+        )
+        settled = settle_columns(raw, self.settings.options, source)
+        ledger = self._ledger_states(settled, input_hash)
+        done = ledger.filter(pl.col("stage") == "done")
+        redo = ledger.filter(pl.col("stage") == "added")
+        todo = settled.join(ledger.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
+        with self.stages.timed("rules"):
+            prepared = prepare(pl.concat([todo, settled.join(redo.select(SOURCE_ROW), on=SOURCE_ROW)]).lazy(),
+                               use_non_latin=self.use_non_latin).collect()
+        with self.stages.timed("lookups"), self.engine.connect() as conn:
+            lookups = self._lookups(conn, prepared)
+        with self.stages.timed("rules"):
+            screened = screen(prepared.lazy(), lookups=lookups, actor=self.actor, server_now=now,
+                              server_offset=s_offset).collect()
+        fresh = screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
+        recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW)
+        verdicts = self._write(fresh, recovered, input_hash, now)
+        self._report(raw, verdicts, done)
+
+    def _ledger_states(self, settled: pl.DataFrame, input_hash: str) -> pl.DataFrame:
+        empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
+        if self.settings.dry_run or not input_hash or settled.height == 0:
+            return empty
+        rows = settled.get_column(SOURCE_ROW)
+        with self.engine.connect() as conn:
+            ledger = read_ledger(conn, input_hash, int(rows.min()), int(rows.max()))  # type: ignore[arg-type]
+            reserved = ledger.filter(pl.col("stage") == "reserved")
+            if reserved.height:
+                landed = existing_lead_ids(conn, reserved.get_column("lead_id").to_list())
+                ledger = ledger.with_columns(
+                    pl.when((pl.col("stage") == "reserved") & pl.col("lead_id").is_in(list(landed)))
+                    .then(pl.lit("added")).otherwise(pl.col("stage")).alias("stage")
+                ).filter(pl.col("stage") != "reserved")  # never landed: validated again as new
+        return ledger.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+
+    def _lookups(self, conn: sa.Connection, prepared: pl.DataFrame) -> Lookups:
+        phones = prepared.get_column("phone_number").unique().to_list()
+        campaigns = set(prepared.get_column("campaign_id").unique().to_list())
+        source = self.campaign_dnc_source
+        campaigns |= set(source.filter(pl.col("campaign_id").is_in(list(campaigns)))
+                         .get_column("use_other_campaign_dnc").to_list())
+        postal = prepared.get_column("postal_code").unique().to_list()
+        nanpa = None
+        if self.nanpa_count >= 10:
+            pairs = prepared.select(pl.col("phone_number").str.slice(0, 3), pl.col("phone_number").str.slice(3, 3)).unique().rows()
+            nanpa = load_nanpa(conn, pairs).lazy()
+        return Lookups(
+            phone_codes=self.phone_codes.lazy(),
+            postal_codes=load_postal_codes(conn, [p for p in postal if len(p) > 4]).lazy(),
+            nanpa=nanpa, nanpa_count=self.nanpa_count,
+            system_dnc=load_dnc(conn, phones).lazy(),
+            campaign_dnc=load_campaign_dnc(conn, phones, sorted(campaigns)).lazy(),
+            campaign_dnc_source=source.lazy(),
+            defined_lists=self.defined_lists,
+        )
+
+    def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, input_hash: str, now: datetime) -> pl.DataFrame:
+        """Steps A11 and A13–A18 under the lock; returns every row's verdict with lead ids."""
+        s = self.settings
+        with self.engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                with locked_lead_table(conn, extra=() if s.dry_run else ("leadpipe_ledger",)):
+                    with self.stages.timed("duplicates"):
+                        existing = load_candidates(conn, fresh)
+                        if self._dry_accepted:
+                            existing = pl.concat([existing, *self._dry_accepted], how="vertical_relaxed")
+                        checked = check_duplicates(
+                            fresh.lazy(), existing=existing.lazy(),
+                            list_campaigns=self.list_campaigns.lazy(), server_now=now,
+                        ).collect().sort(SOURCE_ROW)
+                    accepted = checked.filter(pl.col(REJECT).is_null())
+                    first = self._dry_next_id or next_id(conn, tables.vicidial_list, "lead_id")
+                    accepted = accepted.with_columns(
+                        lead_id=pl.int_range(first, first + accepted.height, dtype=pl.Int64)
+                    )
+                    rows = truncate_to_columns(
+                        lead_rows(accepted.lazy(), now=now, user=self.actor.user).collect(),
+                        tables.vicidial_list,
+                    )
+                    if s.dry_run:
+                        self._remember_dry(rows, first + accepted.height)
+                    else:
+                        with self.stages.timed("write_leads"):
+                            record_reserved(conn, input_hash, self.summary.run_id,
+                                            accepted.select(SOURCE_ROW, "lead_id"))
+                            write_rows(conn, tables.vicidial_list, rows)
+                            mark_stage(conn, input_hash, accepted.get_column("lead_id").to_list(), "added")
+                if is_mysql(conn):  # MyISAM: the leads are in; child rows follow outside the lock
+                    trans.commit()
+                    trans = conn.begin()
+                both = pl.concat([accepted, recovered.with_columns(pl.col("lead_id").cast(pl.Int64))],
+                                 how="diagonal_relaxed")
+                with self.stages.timed("write_children"):
+                    notices = write_children(
+                        conn, both, now=now, utc_now=self.clock.utc(now), user=self.actor.user,
+                        custom_fields_enabled=self.custom_fields_enabled, dry_run=s.dry_run,
+                        redo=recovered.get_column("lead_id").to_list(),
+                    )
+                if not s.dry_run:
+                    mark_stage(conn, input_hash, both.get_column("lead_id").to_list(), "done")
+                trans.commit()
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
+        rejected = checked.filter(pl.col(REJECT).is_not_null())
+        ids = accepted.select(pl.col(SOURCE_ROW).alias("dup_source_row"), pl.col("lead_id").alias("_dup_id"))
+        rejected = rejected.join(ids, on="dup_source_row", how="left").with_columns(
+            dup_lead_id=pl.coalesce("dup_lead_id", "_dup_id")
+        ).drop("_dup_id")
+        return pl.concat([both.join(notices, on=SOURCE_ROW, how="left"), rejected], how="diagonal_relaxed")
+
+    def _remember_dry(self, rows: pl.DataFrame, next_free: int) -> None:
+        self._dry_next_id = next_free
+        self._dry_accepted.append(rows.select(
+            "lead_id", "list_id", "phone_number", "alt_phone", "title", "first_name", "last_name",
+            "entry_date",
+        ))
+
+    def _report(self, raw: pl.DataFrame, verdicts: pl.DataFrame, done: pl.DataFrame) -> None:
+        user = self.actor.user
+        with self.stages.timed("responses"):
+            verdicts = verdicts.with_columns(error_lines(verdicts, user=user).alias("_error"))
+            notice_cols = [c for c in ("alt_notice", "custom_notice", "hopper_notice", "callback_notice") if c in verdicts.columns]
+            head = pl.when(pl.col("nanpa_notice")).then(pl.lit(nanpa_notice(self.nanpa_count, user=user))).otherwise(None)
+            body = pl.when(pl.col(REJECT).is_null()).then(
+                pl.concat_list([success_line(user=user), *[pl.col(c) for c in notice_cols]])
+            ).otherwise(pl.col("_error").str.split("\n"))
+            out = verdicts.select(
+                SOURCE_ROW, REJECT,
+                pl.when(pl.col(REJECT).is_null()).then(pl.lit("added")).otherwise(pl.lit("rejected")).alias("status"),
+                pl.when(pl.col(REJECT).is_null()).then(pl.col("lead_id")).otherwise(None).cast(pl.Int64).alias("lead_id"),
+                pl.concat_list([head, body]).list.drop_nulls().alias("response"),
+            )
+            already = done.select(
+                SOURCE_ROW, pl.lit(None, pl.String).alias(REJECT), pl.lit("already_loaded").alias("status"),
+                "lead_id", pl.lit([], pl.List(pl.String)).alias("response"),
+            )
+            out = pl.concat([out, already], how="vertical_relaxed").sort(SOURCE_ROW)
+        sm = self.summary
+        sm.read += out.height
+        counts = out.get_column("status").value_counts()
+        by = dict(zip(counts.get_column("status").to_list(), counts.get_column("count").to_list(), strict=True))
+        sm.added += int(by.get("added", 0))
+        sm.rejected += int(by.get("rejected", 0))
+        sm.already_loaded += int(by.get("already_loaded", 0))
+        sm.reasons.update(out.get_column(REJECT).drop_nulls().to_list())
+        if self.settings.keep_results:
+            sm.results = out if sm.results is None else pl.concat([sm.results, out])
+        with self.stages.timed("outputs"):
+            if self.results:
+                self.results.write(out)
+            if self.rejects:
+                bad = out.filter(pl.col("status") == "rejected").select(SOURCE_ROW, REJECT, "response")
+                self.rejects.write(raw.join(bad, on=SOURCE_ROW))
+        self.on_rows(out.height)
+
+    def finish(self, *, failed: bool) -> None:
+        for out in (self.results, self.rejects):
+            if out is not None:
+                (out.abort if failed else out.close)()
 
 
-def _lead_rows(accepted: pl.DataFrame, *, first_id: int, now: str, user: str) -> pl.DataFrame:
-    frame = accepted.with_columns(
-        lead_id=pl.int_range(first_id, first_id + accepted.height, dtype=pl.Int64),
-        entry_date=pl.lit(now), status=pl.lit("NEW"), user=pl.lit(user),
-        list_id=pl.col("list_id").cast(pl.Int64),
-        gmt_offset_now=pl.col("gmt_offset_now").fill_null(0.0),
-        called_since_last_reset=pl.lit("N"),
-        date_of_birth=pl.lit("0000-00-00"),
-        called_count=pl.lit(0), last_local_call_time=pl.lit(now),
-        rank=pl.col("rank").cast(pl.Int64), entry_list_id=pl.lit(0, pl.Int64),
-    )
-    frame = frame.with_columns(
-        [pl.col(c).str.slice(0, w) for c, w in WIDTHS.items() if c in frame.columns and frame.schema[c] == pl.String]
-    )
-    return frame.select(LEAD_COLUMNS)
+def _hhmm(hours: float) -> str:
+    sign = "-" if hours < 0 else "+"
+    minutes = round(abs(hours) * 60)
+    return f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
 
 
 def load_files(
@@ -119,29 +421,64 @@ def load_files(
     clock: Clock,
     on_rows: Callable[[int], None] = lambda _n: None,
 ) -> RunSummary:
-    """Load lead files into `vicidial_list` the way sequential add_lead calls would."""
-    summary = RunSummary()
+    """Load lead files into VICIdial the way sequential add_lead calls would, in bulk."""
+    return _run(lambda loader: [loader.load_file(p) for p in paths], engine=engine, settings=settings,
+                clock=clock, on_rows=on_rows)
+
+
+def load_frames(
+    batches: Iterable[pl.DataFrame],
+    *,
+    name: str,
+    input_hash: str,
+    engine: sa.Engine,
+    settings: LoadSettings,
+    clock: Clock,
+    on_rows: Callable[[int], None] = lambda _n: None,
+) -> RunSummary:
+    """Load in-memory batches of raw rows (every column String, with `source_row`) as one input.
+
+    `input_hash` identifies the input in the run ledger: loading the same input again writes
+    nothing twice.
+    """
+    return _run(lambda loader: loader.load_batches(iter(batches), name=name, input_hash=input_hash),
+                engine=engine, settings=settings, clock=clock, on_rows=on_rows)
+
+
+def _run(
+    body: Callable[[_Loader], object],
+    *,
+    engine: sa.Engine,
+    settings: LoadSettings,
+    clock: Clock,
+    on_rows: Callable[[int], None],
+) -> RunSummary:
     started = time.perf_counter()
-    with engine.connect() as conn:
-        phone_codes = pl.DataFrame(
-            [tuple(str(v) if v is not None else "" for v in r) for r in conn.execute(
-                sa.select(tables.vicidial_phone_codes.c.country_code, tables.vicidial_phone_codes.c.areacode,
-                          tables.vicidial_phone_codes.c.GMT_offset))],
-            schema=["country_code", "areacode", "GMT_offset"], orient="row",
-        )
-    for path in paths:
-        for batch in read_batches(path, batch_rows=settings.batch_rows):
-            now = clock.now().strftime("%Y-%m-%d %H:%M:%S")
-            checked = _validate(_settle_columns(batch, settings, path), phone_codes)
-            accepted = checked.filter(pl.col(REJECT).is_null())
-            summary.read += checked.height
-            summary.rejected += checked.height - accepted.height
-            summary.reasons.update(checked[REJECT].drop_nulls().to_list())
-            with engine.begin() as conn, locked_lead_table(conn):
-                first = next_lead_id(conn)
-                rows = _lead_rows(accepted, first_id=first, now=now, user=settings.user)
-                write_rows(conn, tables.vicidial_list, rows)
-            summary.added += accepted.height
-            on_rows(checked.height)
-    summary.seconds = time.perf_counter() - started
+    loader = _Loader(engine, settings, clock, on_rows)
+    summary = loader.summary
+    started_at = clock.now().strftime("%Y-%m-%d %H:%M:%S")
+    if not settings.dry_run:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(runs).values(run_id=summary.run_id, pipeline=settings.pipeline,
+                                                started_at=started_at, status="running"))
+    failed = True
+    try:
+        body(loader)
+        failed = False
+    finally:
+        loader.finish(failed=failed)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        if not settings.dry_run:
+            with engine.begin() as conn:
+                conn.execute(sa.update(runs).where(runs.c.run_id == summary.run_id).values(
+                    finished_at=clock.now().strftime("%Y-%m-%d %H:%M:%S"),
+                    status="failed" if failed else "finished", input_rows=summary.read, added=summary.added,
+                    rejected=summary.rejected, already_loaded=summary.already_loaded,
+                    report=json.dumps(summary.as_dict()),
+                ))
+    if settings.report:
+        settings.report.parent.mkdir(parents=True, exist_ok=True)
+        tmp = settings.report.with_name(f".{settings.report.name}.tmp")
+        tmp.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(settings.report)
     return summary

@@ -9,8 +9,10 @@ records it first; see `sinks/ledger.py`).
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -19,7 +21,14 @@ import sqlalchemy as sa
 from sinks import tables
 from sinks.database import is_mysql
 
-__all__ = ["LEAD_COLUMNS", "locked_lead_table", "next_lead_id", "truncate_to_columns", "write_rows"]
+__all__ = [
+    "LEAD_COLUMNS",
+    "load_data_rows",
+    "locked_lead_table",
+    "next_id",
+    "truncate_to_columns",
+    "write_rows",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +71,21 @@ def locked_lead_table(conn: sa.Connection, extra: Sequence[str] = ()) -> Iterato
         yield
 
 
-def next_lead_id(conn: sa.Connection) -> int:
-    """The next free `lead_id`: above every existing id and the auto-increment counter."""
-    top = conn.execute(sa.select(sa.func.max(tables.vicidial_list.c.lead_id))).scalar() or 0
+def next_id(conn: sa.Connection, table: sa.Table, column: str) -> int:
+    """The next free id of an auto-increment table: above every row and the table's counter.
+
+    Call it while holding the table's write lock (`locked_lead_table`), then insert with
+    explicit ids from there: MyISAM and SQLite move their counters past explicit ids.
+    """
+    top = conn.execute(sa.select(sa.func.max(table.c[column]))).scalar() or 0
     if is_mysql(conn):
-        row = conn.exec_driver_sql("SHOW TABLE STATUS LIKE 'vicidial_list'").mappings().first()
+        row = conn.exec_driver_sql(
+            "SHOW TABLE STATUS LIKE %(name)s", {"name": table.name}
+        ).mappings().first()
         counter = int(row["Auto_increment"] or 1) if row else 1
     else:
         seq = conn.exec_driver_sql(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'vicidial_list'"
+            "SELECT seq FROM sqlite_sequence WHERE name = ?", (table.name,)
         ).scalar()
         counter = int(seq or 0) + 1
     return max(int(top) + 1, counter)
@@ -84,4 +99,45 @@ def write_rows(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, *, chu
     for chunk in frame.iter_slices(chunk_rows):
         rows: list[dict[str, Any]] = chunk.to_dicts()
         conn.execute(insert, rows)
+    return frame.height
+
+
+def _escaped_for_load_data(frame: pl.DataFrame) -> pl.DataFrame:
+    """Escape text for `LOAD DATA … FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'`."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.String:
+            exprs.append(
+                pl.col(name).str.replace_all("\\", "\\\\", literal=True)
+                .str.replace_all("\t", "\\t", literal=True)
+                .str.replace_all("\n", "\\n", literal=True)
+                .str.replace_all("\r", "\\r", literal=True)
+                .str.replace_all("\x00", "\\0", literal=True)
+            )
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def load_data_rows(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, *, workdir: Path | None = None) -> int:
+    """MySQL only: append `frame` to `table` with one `LOAD DATA LOCAL INFILE` statement.
+
+    The rows go through a temporary tab-separated file with MySQL's escapes; NULL is `\\N`.
+    """
+    if frame.height == 0:
+        return 0
+    with tempfile.NamedTemporaryFile("wb", suffix=".tsv", dir=workdir, delete=False) as handle:
+        path = Path(handle.name)
+        _escaped_for_load_data(frame).write_csv(
+            handle, separator="\t", include_header=False, quote_style="never", null_value="\\N",
+            line_terminator="\n",
+        )
+    try:
+        columns = ", ".join(f"`{c}`" for c in frame.columns)
+        sql = (
+            f"LOAD DATA LOCAL INFILE %(path)s INTO TABLE `{table.name}` CHARACTER SET utf8mb4 "
+            "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
+            f"({columns})"
+        )
+        conn.exec_driver_sql(sql, {"path": str(path)})
+    finally:
+        path.unlink(missing_ok=True)
     return frame.height

@@ -1,0 +1,98 @@
+"""Steps A15–A18: the child rows of accepted leads and their NOTICE lines (ingest.md 11–14)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import sqlalchemy as sa
+
+from rules.altphones import alt_phone_rows
+from rules.callbacks import callback_rows
+from rules.custom import custom_field_plan, custom_rows
+from rules.hopper import hopper_added_notice, hopper_rows
+from sinks import tables
+from sinks.children import (
+    custom_tables_present,
+    delete_children,
+    hopper_context,
+    insert_hopper_rows,
+    load_list_fields,
+    set_entry_list_ids,
+    users_and_campaigns,
+    write_custom_rows,
+)
+from sinks.vicidial import write_rows
+
+__all__ = ["write_children"]
+
+_NOTICES = ("alt_notice", "custom_notice", "hopper_notice", "callback_notice")
+
+
+def _asking(leads: pl.DataFrame, column: str) -> pl.DataFrame:
+    return leads.filter(pl.col(column) == "Y") if column in leads.columns else leads.clear()
+
+
+def write_children(
+    conn: sa.Connection,
+    leads: pl.DataFrame,
+    *,
+    now: datetime,
+    utc_now: datetime,
+    user: str,
+    custom_fields_enabled: bool,
+    dry_run: bool,
+    redo: list[int],
+) -> pl.DataFrame:
+    """Write the child rows of the accepted leads; returns `source_row` and one column per NOTICE.
+
+    `redo` names leads whose children an interrupted run may have half written: their child rows
+    are deleted first, then written again, so a rerun leaves each lead's children exactly once.
+    """
+    out = leads.select("source_row")
+    if leads.height == 0:
+        return out.with_columns([pl.lit(None, pl.String).alias(c) for c in _NOTICES])
+    if redo and not dry_run:
+        delete_children(conn, redo, leads.get_column("list_id").cast(pl.Int64, strict=False).drop_nulls().unique().to_list())
+    notices: list[pl.DataFrame] = []
+
+    alt, alt_notices = alt_phone_rows(leads, user=user)  # A15
+    if not dry_run:
+        write_rows(conn, tables.vicidial_list_alt_phones, alt.drop("source_row"))
+    notices.append(alt_notices.select("source_row", "alt_notice"))
+
+    custom = _asking(leads, "custom_fields")  # A16
+    if custom.height:
+        list_ids = custom.get_column("list_id").cast(pl.Int64, strict=False).drop_nulls().unique().to_list()
+        fields = load_list_fields(conn, list_ids)
+        plans = {lid: custom_field_plan(fields.filter(pl.col("list_id") == lid), list_id=lid) for lid in list_ids}
+        rows_by_list, custom_notices = custom_rows(
+            custom, plans=plans, tables_present=custom_tables_present(conn, list_ids),
+            custom_fields_enabled=custom_fields_enabled,
+        )
+        if not dry_run:
+            for list_id, rows in rows_by_list.items():
+                write_custom_rows(conn, list_id, rows.drop("source_row"))
+            updates = custom_notices.filter(pl.col("entry_list_id").is_not_null()).select("lead_id", "entry_list_id")
+            set_entry_list_ids(conn, updates)
+        notices.append(custom_notices.select("source_row", "custom_notice"))
+
+    hop = _asking(leads, "add_to_hopper")  # A17
+    if hop.height:
+        ctx = hopper_context(conn)
+        rows, hop_notices = hopper_rows(hop, utc_now=utc_now, user=user, **ctx)
+        added = rows.join(hop_notices.filter(pl.col("hopper_added")).select("source_row"), on="source_row")
+        ids = insert_hopper_rows(conn, added.drop("source_row"), simulate=dry_run)
+        notices.append(hopper_added_notice(hop_notices, ids).select("source_row", "hopper_notice"))
+
+    callbacks = _asking(leads, "callback")  # A18
+    if callbacks.height:
+        campaigns, users = users_and_campaigns(conn)
+        rows, cb_notices = callback_rows(callbacks, campaigns=campaigns, users=users, now=now)
+        if not dry_run:
+            write_rows(conn, tables.vicidial_callbacks, rows.drop("source_row"))
+        notices.append(cb_notices.select("source_row", "callback_notice"))
+
+    for frame in notices:
+        out = out.join(frame, on="source_row", how="left")
+    return out.with_columns([pl.lit(None, pl.String).alias(c) for c in _NOTICES if c not in out.columns])
