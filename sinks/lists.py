@@ -55,7 +55,7 @@ CSR = VL.c.called_since_last_reset
 NO_UPDATES = "NOTICE: update_list NO UPDATES DEFINED: |{user}|"
 
 
-def counts_of(state: dict[str, Any], list_id: int) -> dict[str, int]:
+def counts_of(state: dict[str, Any], list_id: int | str) -> dict[str, int]:
     """The counts of `list_id` in a job's state (created empty)."""
     counts: dict[str, int] = state.setdefault("counts", {}).setdefault(str(list_id), {})
     return counts
@@ -209,7 +209,7 @@ def _result(operation: str, state: dict[str, Any], *, dry_run: bool, job: Job | 
         resumed=bool(job and job.resumed),
     )
     for key, entry in state.get("lists", {}).items():
-        outcome = result.outcome(int(key))
+        outcome = result.outcome(int(key) if key.isdigit() else key)
         counts = state.get("counts", {}).get(key, {})
         outcome.counts.update(counts)
         for text, count_key in entry["lines"]:
@@ -352,7 +352,7 @@ def _reset_log(
 
 
 def reset_hopper(
-    engine: sa.Engine, campaign_id: str, *, user: str, now: dt.datetime, dry_run: bool = False
+    engine: sa.Engine, campaign_id: str, *, user: str, dry_run: bool = False
 ) -> ListResult:
     """Delete every hopper row of the campaign, as `update_campaign reset_hopper=Y` (4.2).
 
@@ -397,7 +397,7 @@ def reset_hopper(
             "event_type": "RESET",
             "event_code": "ADMIN API RESET HOPPER",
             "record_id": campaign,
-            "notes": f"{stamp(now)}",
+            "notes": "",
         }
     )
     result.take_timer(timer)

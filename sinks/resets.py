@@ -178,7 +178,7 @@ def _clear_queue_users(
             timer.run(
                 conn, sa.update(VL).where(window.key_range(VL.c.lead_id), queued).values(**values)
             )
-        add_count(counts_of(state, _END_OF_DAY), "queue_users_cleared", len(window.rows))
+        add_count(counts_of(state, "end_of_day"), "queue_users_cleared", len(window.rows))
         return len(window.rows)
 
     return run_windows(
@@ -290,7 +290,7 @@ def reset_due(
                     if not dry_run:
                         timer.run(conn, sa.update(LISTS).values(resets_today=0))
                         _record(conn, _END_OF_DAY, "end_of_day", eod)
-                    state["lists"]["0"] = {
+                    state["lists"]["end_of_day"] = {
                         "lines": [
                             [
                                 f"ADMIN END OF DAY - {SYSTEM_USER}|{eod}|{n} list counters cleared, "  # noqa: E501
@@ -299,7 +299,7 @@ def reset_due(
                             ]
                         ]
                     }
-                    counts_of(state, _END_OF_DAY).update(
+                    counts_of(state, "end_of_day").update(
                         counters_cleared=int(n), queue_users_cleared=0
                     )
                 if job is not None and store is not None:

@@ -376,7 +376,7 @@ def test_delete_permissions_stop_with_the_api_notice(engine: sa.Engine) -> None:
 
 def test_reset_hopper_deletes_every_row_of_the_campaign(engine: sa.Engine) -> None:
     before = snapshot(engine)
-    result = reset_hopper(engine, "TESTCAMP", user="6666", now=NOW)
+    result = reset_hopper(engine, "TESTCAMP", user="6666")
     assert result.lines == [
         "NOTICE: update_campaign NO UPDATES DEFINED: |6666|",
         "NOTICE: update_campaign HOPPER HAS BEEN RESET - 6666|TESTCAMP|",
@@ -403,7 +403,7 @@ def test_reset_hopper_deletes_every_row_of_the_campaign(engine: sa.Engine) -> No
 )
 def test_reset_hopper_refusals(engine: sa.Engine, user: str, campaign: str, line: str) -> None:
     before = snapshot(engine)
-    assert reset_hopper(engine, campaign, user=user, now=NOW).lines == [line]
+    assert reset_hopper(engine, campaign, user=user).lines == [line]
     assert snapshot(engine) == before
 
 
