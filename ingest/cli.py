@@ -52,6 +52,18 @@ class IngestGroup(click.Group):
             retry = isinstance(exc, sa.exc.OperationalError)
             err.exit_code = EXIT_TEMPORARY if retry else EXIT_FAILURE
             raise err from exc
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: one line for cron, the traceback with --debug
+            if ctx.obj is not None and ctx.obj.get("debug"):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            err = click.ClickException(
+                f"internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback "
+                "and report it"
+            )
+            err.exit_code = EXIT_FAILURE
+            raise err from exc
 
 
 def _db_url(option: str | None) -> str:
@@ -188,29 +200,30 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _progress(quiet: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
-    if quiet or not sys.stderr.isatty():
-        total = [0]
-
-        def log_rows(n: int) -> None:
-            total[0] += n
-            log.info("rows done: %d", total[0])
-
-        return log_rows, lambda: None
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        SpinnerColumn(), TextColumn("{task.completed:,} rows"),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True,
-    )
-    task = bar.add_task("load", total=None, rate="")
+def _progress(*, quiet: bool) -> tuple[Callable[[int, float], None], Callable[[], None]]:
+    """A progress bar on a terminal (rows, rows/s, ETA); plain log lines under cron or `--quiet`."""
     started = time.perf_counter()
     done = [0]
+    if quiet or not sys.stderr.isatty():
 
-    def advance(n: int) -> None:
+        def log_rows(n: int, _fraction: float) -> None:
+            done[0] += n
+            rate = done[0] / max(time.perf_counter() - started, 1e-9)
+            log.info("rows done: %d (%.0f rows/s)", done[0], rate)
+
+        return log_rows, lambda: None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("{task.fields[rows]:,} rows"), BarColumn(), TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True,
+    )
+    task = bar.add_task("load", total=1000, rows=0, rate="")
+
+    def advance(n: int, fraction: float) -> None:
         done[0] += n
         rate = done[0] / max(time.perf_counter() - started, 1e-9)
-        bar.update(task, advance=n, rate=f"{rate:,.0f} rows/s")
+        bar.update(task, completed=int(fraction * 1000), rows=done[0], rate=f"{rate:,.0f} rows/s")
 
     bar.start()
     return advance, bar.stop
@@ -218,7 +231,7 @@ def _progress(quiet: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
 
 def _run_load(ctx: click.Context, files: list[Path], settings: LoadSettings, clock: Clock, *, quiet: bool) -> None:
     engine = _engine(ctx, init_embedded=True)
-    on_rows, stop = _progress(quiet)
+    on_rows, stop = _progress(quiet=quiet)
     try:
         summary = load_files(files, engine=engine, settings=settings, clock=clock, on_rows=on_rows)
     finally:

@@ -31,7 +31,8 @@ import sqlalchemy as sa
 from ingest.children import write_children
 from ingest.clock import Clock
 from ingest.errors import ConfigError, InputError
-from ingest.readers import SOURCE_ROW, read_batches
+from ingest._records import empty_bad
+from ingest.readers import SOURCE_ROW, Batch, ReadOptions, read_file
 from rules import REJECT
 from rules.addlead import Actor, Lookups, check_duplicates, prepare, screen
 from rules.auth import authenticated, judge_actor
@@ -171,7 +172,7 @@ def settle_columns(batch: pl.DataFrame, options: dict[str, str], source: str) ->
 
 class _Loader:
     def __init__(self, engine: sa.Engine, settings: LoadSettings, clock: Clock,
-                 on_rows: Callable[[int], None]) -> None:
+                 on_rows: Callable[[int, float], None]) -> None:
         self.engine, self.settings, self.clock, self.on_rows = engine, settings, clock, on_rows
         self.summary = RunSummary(run_id=new_run_id(), dry_run=settings.dry_run)
         self.stages = _Stages(self.summary.stages)
@@ -210,10 +211,10 @@ class _Loader:
     def load_file(self, path: Path) -> None:
         with self.stages.timed("hash"):
             input_hash = file_hash(path) if path.is_file() else ""
-        batches = read_batches(path, batch_rows=self.settings.batch_rows, **self.settings.read_options)
-        self.load_batches(batches, name=str(path), input_hash=input_hash)
+        options = ReadOptions(batch_rows=self.settings.batch_rows, **self.settings.read_options)
+        self.load_batches(read_file(path, options), name=str(path), input_hash=input_hash)
 
-    def load_batches(self, batches: Iterator[pl.DataFrame], *, name: str, input_hash: str) -> None:
+    def load_batches(self, batches: Iterator[Batch | pl.DataFrame], *, name: str, input_hash: str) -> None:
         """Load one input (a file, a webhook spool segment) given as batches of raw rows."""
         started = time.perf_counter()
         before = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
@@ -229,7 +230,12 @@ class _Loader:
                 raw = next(batches, None)
             if raw is None:
                 break
-            self._batch(raw, name, input_hash)
+            batch = raw if isinstance(raw, Batch) else Batch(rows=raw, malformed=empty_bad())
+            parts = [self._malformed(batch.malformed)]
+            if batch.rows.height:
+                parts.append(self._batch(batch.rows, name, input_hash))
+            self._account(pl.concat(parts, how="vertical_relaxed"), batch.rows, batch.malformed)
+            self.on_rows(batch.records, batch.progress)
         after = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
         self.summary.files.append({
             "path": name, "sha256": input_hash,
@@ -238,7 +244,7 @@ class _Loader:
         })
 
     # -- one batch ------------------------------------------------------------------------
-    def _batch(self, raw: pl.DataFrame, source: str, input_hash: str) -> None:
+    def _batch(self, raw: pl.DataFrame, source: str, input_hash: str) -> pl.DataFrame:
         now = self.clock.now()
         s_offset = server_offset(
             self.servers_local_gmt, server_is_dst=self.clock.is_dst(now),
@@ -260,7 +266,8 @@ class _Loader:
         fresh = screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
         recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW)
         verdicts = self._write(fresh, recovered, input_hash, now)
-        self._report(raw, verdicts, done)
+        with self.stages.timed("responses"):
+            return self._responses(verdicts, done)
 
     def _ledger_states(self, settled: pl.DataFrame, input_hash: str) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
@@ -363,33 +370,51 @@ class _Loader:
             "entry_date",
         ))
 
-    def _report(self, raw: pl.DataFrame, verdicts: pl.DataFrame, done: pl.DataFrame) -> None:
+    def _responses(self, verdicts: pl.DataFrame, done: pl.DataFrame) -> pl.DataFrame:
+        """Every row's outcome and the exact lines add_lead would print for it."""
         user = self.actor.user
-        with self.stages.timed("responses"):
-            verdicts = verdicts.with_columns(error_lines(verdicts, user=user).alias("_error"))
-            notice_cols = [c for c in ("alt_notice", "custom_notice", "hopper_notice", "callback_notice") if c in verdicts.columns]
-            head = pl.when(pl.col("nanpa_notice")).then(pl.lit(nanpa_notice(self.nanpa_count, user=user))).otherwise(None)
-            body = pl.when(pl.col(REJECT).is_null()).then(
-                pl.concat_list([success_line(user=user), *[pl.col(c) for c in notice_cols]])
-            ).otherwise(pl.col("_error").str.split("\n"))
-            out = verdicts.select(
-                SOURCE_ROW, REJECT,
-                pl.when(pl.col(REJECT).is_null()).then(pl.lit("added")).otherwise(pl.lit("rejected")).alias("status"),
-                pl.when(pl.col(REJECT).is_null()).then(pl.col("lead_id")).otherwise(None).cast(pl.Int64).alias("lead_id"),
-                pl.concat_list([head, body]).list.drop_nulls().alias("response"),
-            )
-            already = done.select(
-                SOURCE_ROW, pl.lit(None, pl.String).alias(REJECT), pl.lit("already_loaded").alias("status"),
-                "lead_id", pl.lit([], pl.List(pl.String)).alias("response"),
-            )
-            out = pl.concat([out, already], how="vertical_relaxed").sort(SOURCE_ROW)
+        verdicts = verdicts.with_columns(error_lines(verdicts, user=user).alias("_error"))
+        notice_cols = [c for c in ("alt_notice", "custom_notice", "hopper_notice", "callback_notice")
+                       if c in verdicts.columns]
+        head = pl.when(pl.col("nanpa_notice")).then(pl.lit(nanpa_notice(self.nanpa_count, user=user)))
+        body = pl.when(pl.col(REJECT).is_null()).then(
+            pl.concat_list([success_line(user=user), *[pl.col(c) for c in notice_cols]])
+        ).otherwise(pl.col("_error").str.split("\n"))
+        accepted = pl.col(REJECT).is_null()
+        out = verdicts.select(
+            pl.col(SOURCE_ROW).cast(pl.Int64), REJECT,
+            pl.when(accepted).then(pl.lit("added")).otherwise(pl.lit("rejected")).alias("status"),
+            pl.when(accepted).then(pl.col("lead_id")).cast(pl.Int64).alias("lead_id"),
+            pl.concat_list([head, body]).list.drop_nulls().alias("response"),
+        )
+        already = done.select(
+            pl.col(SOURCE_ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(REJECT),
+            pl.lit("already_loaded").alias("status"), pl.col("lead_id").cast(pl.Int64),
+            pl.lit([], pl.List(pl.String)).alias("response"),
+        )
+        return pl.concat([out, already], how="vertical_relaxed")
+
+    @staticmethod
+    def _malformed(bad: pl.DataFrame) -> pl.DataFrame:
+        """Records the reader could not split into fields: rejected with their line and reason."""
+        return bad.select(
+            pl.col(SOURCE_ROW).cast(pl.Int64), pl.lit("MALFORMED_ROW").alias(REJECT),
+            pl.lit("rejected").alias("status"), pl.lit(None, pl.Int64).alias("lead_id"),
+            pl.concat_list(pl.concat_str(
+                pl.lit("ERROR: leadpipe MALFORMED ROW - "), pl.col(SOURCE_ROW).cast(pl.String), pl.lit("|"),
+                pl.col("line").cast(pl.String), pl.lit("|"), pl.col("detail").fill_null(""),
+            )).alias("response"),
+        )
+
+    def _account(self, out: pl.DataFrame, raw: pl.DataFrame, bad: pl.DataFrame) -> None:
+        """Count a batch's outcomes and append them, in file order, to results and rejects."""
+        out = out.sort(SOURCE_ROW)
         sm = self.summary
         sm.read += out.height
-        counts = out.get_column("status").value_counts()
-        by = dict(zip(counts.get_column("status").to_list(), counts.get_column("count").to_list(), strict=True))
-        sm.added += int(by.get("added", 0))
-        sm.rejected += int(by.get("rejected", 0))
-        sm.already_loaded += int(by.get("already_loaded", 0))
+        counts = dict(out.get_column("status").value_counts().iter_rows())
+        sm.added += int(counts.get("added", 0))
+        sm.rejected += int(counts.get("rejected", 0))
+        sm.already_loaded += int(counts.get("already_loaded", 0))
         sm.reasons.update(out.get_column(REJECT).drop_nulls().to_list())
         if self.settings.keep_results:
             sm.results = out if sm.results is None else pl.concat([sm.results, out])
@@ -397,9 +422,13 @@ class _Loader:
             if self.results:
                 self.results.write(out)
             if self.rejects:
-                bad = out.filter(pl.col("status") == "rejected").select(SOURCE_ROW, REJECT, "response")
-                self.rejects.write(raw.join(bad, on=SOURCE_ROW))
-        self.on_rows(out.height)
+                rejected = out.filter(pl.col("status") == "rejected").select(SOURCE_ROW, REJECT, "response")
+                raw_rows = pl.concat(
+                    [raw.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64), pl.lit("").alias("raw_line")),
+                     bad.select(pl.col(SOURCE_ROW).cast(pl.Int64), pl.col("raw").alias("raw_line"))],
+                    how="diagonal_relaxed",
+                )
+                self.rejects.write(raw_rows.join(rejected, on=SOURCE_ROW))
 
     def finish(self, *, failed: bool) -> None:
         for out in (self.results, self.rejects):
@@ -419,7 +448,7 @@ def load_files(
     engine: sa.Engine,
     settings: LoadSettings,
     clock: Clock,
-    on_rows: Callable[[int], None] = lambda _n: None,
+    on_rows: Callable[[int, float], None] = lambda _n: None,
 ) -> RunSummary:
     """Load lead files into VICIdial the way sequential add_lead calls would, in bulk."""
     return _run(lambda loader: [loader.load_file(p) for p in paths], engine=engine, settings=settings,
@@ -434,7 +463,7 @@ def load_frames(
     engine: sa.Engine,
     settings: LoadSettings,
     clock: Clock,
-    on_rows: Callable[[int], None] = lambda _n: None,
+    on_rows: Callable[[int, float], None] = lambda _n: None,
 ) -> RunSummary:
     """Load in-memory batches of raw rows (every column String, with `source_row`) as one input.
 
@@ -451,7 +480,7 @@ def _run(
     engine: sa.Engine,
     settings: LoadSettings,
     clock: Clock,
-    on_rows: Callable[[int], None],
+    on_rows: Callable[[int, float], None],
 ) -> RunSummary:
     started = time.perf_counter()
     loader = _Loader(engine, settings, clock, on_rows)

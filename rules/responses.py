@@ -93,7 +93,7 @@ def error_lines(frame: pl.DataFrame, *, user: str) -> pl.Series:
     expr: pl.Expr = pl.lit(None, dtype=pl.String)
     for name in present:
         expr = pl.when(pl.col(REJECT) == name).then(texts[name]).otherwise(expr)
-    return frame.with_columns(missing).select(expr.alias("error_line")).to_series()
+    return frame.with_columns(missing).with_columns(expr.alias("_error_line")).get_column("_error_line").alias("error_line")
 
 
 def success_line(*, user: str) -> pl.Expr:

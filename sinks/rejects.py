@@ -71,6 +71,9 @@ class RejectsFile(_AtomicFile):
         if rejected.height == 0:
             return
         out = rejected.sort("source_row").with_columns(pl.col("response").list.join("\n"))
+        front = ["source_row"]
+        tail = [c for c in ("raw_line", "reject_reason", "response") if c in out.columns]
+        out = out.select(front + [c for c in out.columns if c not in front + tail] + tail)
         if self._columns is None:
             self._columns = out.columns
             out.write_csv(self._handle, include_header=True)
