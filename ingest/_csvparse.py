@@ -28,6 +28,8 @@ from ingest._records import (
 MAX_RECORD_LINES = 200
 """A quoted field may span at most this many lines before its opening line counts as malformed."""
 UNTERMINATED = "unterminated quoted field"
+_SENTINEL = "\x00leadpipe\x00"
+_SENTINEL_COLUMN = "__leadpipe_sentinel__"
 
 # fmt: off
 _STANDARD = (
@@ -122,24 +124,16 @@ class DelimitedParser:
         first_record: int,
         last: bool,
     ) -> Parsed:
-        ncols = len(self.names)
         frame = pl.DataFrame([lines]).with_columns(
             _i=pl.int_range(0, pl.len(), dtype=pl.Int64),
             _blank=pl.col("line") == "",
             _undec=bad if bad is not None else pl.lit(value=False),
             _strict=pl.col("line").str.contains(self.strict_re),
             _long=pl.col("line").str.len_chars() > self.max_field,
-            # Meaningful for strict lines only, where every quote belongs to a quoted field.
-            _n=pl.col("line")
-            .str.replace_all(r'"(?:[^"]|"")*"', "")
-            .str.count_matches(self.sep, literal=True)
-            + 1,
         )
         # Python looks only at lines with odd quoting or room for a too-long field.
         todo = frame.filter(
-            ~pl.col("_blank")
-            & ~pl.col("_undec")
-            & (~pl.col("_strict") | (pl.col("_long") & (pl.col("_n") == ncols)))
+            ~pl.col("_blank") & ~pl.col("_undec") & (~pl.col("_strict") | pl.col("_long"))
         )["_i"].to_list()
         verdict, continued, end = (
             self._slow(lines, bad, todo, last=last) if todo else ({}, [], lines.len())
@@ -155,11 +149,15 @@ class DelimitedParser:
                 (pl.col("_i") + first_line).alias("_line"),
             )
         )
-        plain = pl.col("_start") & ~pl.col("_verdict")
-        fast = frame.filter(plain & ~pl.col("_undec") & pl.col("_strict") & (pl.col("_n") == ncols))
-        good_parts = [self._fast(fast["line"], fast[SOURCE_ROW])] if fast.height else []
-        wrong = frame.filter(
-            plain & (pl.col("_undec") | (pl.col("_strict") & (pl.col("_n") != ncols)))
+        plain = frame.filter(pl.col("_start") & ~pl.col("_verdict"))
+        fast = plain.filter(~pl.col("_undec") & pl.col("_strict") & ~pl.col("_long"))
+        good, miscounted = (
+            self._fast(fast["line"], fast[SOURCE_ROW]) if fast.height else (None, None)
+        )
+        good_parts = [good] if good is not None and good.height else []
+        wrong = plain.filter(
+            pl.col("_undec")
+            | pl.col(SOURCE_ROW).is_in(miscounted if miscounted is not None else [])
         ).select(
             SOURCE_ROW,
             pl.col("_line").alias("line"),
@@ -167,7 +165,15 @@ class DelimitedParser:
             pl.when("_undec")
             .then(pl.lit(UNDECODABLE))
             .otherwise(
-                pl.format("wrong column count: {} fields, the header has {}", "_n", pl.lit(ncols))
+                pl.format(
+                    "wrong column count: {} fields, the header has {}",
+                    # In a strict line every quote belongs to a quoted field.
+                    pl.col("line")
+                    .str.replace_all(r'"(?:[^"]|"")*"', "")
+                    .str.count_matches(self.sep, literal=True)
+                    + 1,
+                    pl.lit(len(self.names)),
+                )
             )
             .alias("detail"),
             pl.when(pl.col("line").str.len_chars() > RAW_LIMIT)
@@ -252,24 +258,46 @@ class DelimitedParser:
     def _may_grow(self, i: int, j: int, joined: str) -> bool:
         return j - i < MAX_RECORD_LINES and len(joined) <= 2 * self.max_field
 
-    def _fast(self, chosen: pl.Series, source_rows: pl.Series) -> pl.DataFrame:
-        data = chosen.str.join("\n").item().encode("utf-8") + b"\n"
+    def _fast(self, chosen: pl.Series, source_rows: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
+        """Parse plain RFC 4180 lines with polars; also return the `source_row`s of wrong width.
+
+        A sentinel field appended to every line lands in the extra last column exactly when the
+        line has the header's number of fields (polars pads short lines, cuts long ones).
+        """
+        cols = [*self.names, _SENTINEL_COLUMN]
+        tail = f"{self.sep}{_SENTINEL}\n"
+        data = (chosen.str.join(tail).item() + tail).encode("utf-8")
         out = pl.read_csv(
             data,
             has_header=False,
-            new_columns=list(self.names),
-            infer_schema=False,
+            schema=dict.fromkeys(cols, pl.String),
+            extra_columns="ignore",
+            missing_columns="insert",
             empty_string_is_null=False,
             quote_char='"',
             separator=self.sep,
+            truncate_ragged_lines=True,
             raise_if_empty=False,
         )
         if (
             out.height != chosen.len()
         ):  # NOTE: should not happen; the Python splitter is the reference
             rows = [split_record(line, self.sep)[0] or [] for line in chosen.to_list()]
-            out = rows_frame(self.names, rows, source_rows.to_list()).drop(SOURCE_ROW)
-        return out.with_columns(source_rows.alias(SOURCE_ROW))
+            fits = pl.Series([len(r) == len(self.names) for r in rows])
+            good_rows = [r for r in rows if len(r) == len(self.names)]
+            frame = rows_frame(self.names, good_rows, source_rows.filter(fits).to_list())
+            return frame, source_rows.filter(~fits)
+        fits = out[_SENTINEL_COLUMN] == _SENTINEL
+        if fits.all():
+            return out.drop(_SENTINEL_COLUMN).with_columns(
+                source_rows.alias(SOURCE_ROW)
+            ), source_rows.clear()
+        good = (
+            out.filter(fits)
+            .drop(_SENTINEL_COLUMN)
+            .with_columns(source_rows.filter(fits).alias(SOURCE_ROW))
+        )
+        return good, source_rows.filter(~fits.fill_null(value=False))
 
 
 class LayoutParser:

@@ -190,18 +190,20 @@ def convert_dob(value: pl.Expr, dob_format: DobFormat | None) -> pl.Expr:
     >>> df.select(convert_dob(pl.col("d"), "DD/MM/YYYY"))["d"].to_list()
     ['1980-02-01', '1980-01-02', '', '1999-12-13']
     """
-    value = value.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$", "${1}")
+    zero_time = value.str.ends_with(" 00:00:00") & (value.str.len_chars() == 19)
+    value = pl.when(zero_time).then(value.str.slice(0, 10)).otherwise(value).name.keep()
     if dob_format is None:
         return value
-    parts = value.str.split("/")
-    first = parts.list.get(0, null_on_oob=True).fill_null("")
-    second = parts.list.get(1, null_on_oob=True).fill_null("")
-    year = parts.list.get(2, null_on_oob=True).fill_null("")
+    # NOTE: split_exact keeps the first three pieces, like Perl's `($m, $d, $y) = split /\//`.
+    parts = value.str.split_exact("/", 2)
+    first = parts.struct[0]
+    second = parts.struct[1].fill_null("")
+    year = parts.struct[2].fill_null("")
     month, day = (first, second) if dob_format == "MM/DD/YYYY" else (second, first)
     padded = pl.concat_str(
         year, pl.lit("-"), month.str.pad_start(2, "0"), pl.lit("-"), day.str.pad_start(2, "0")
     )
-    return pl.when(value.str.contains("/", literal=True)).then(padded).otherwise(value)
+    return pl.when(value.str.contains("/", literal=True)).then(padded).otherwise(value).name.keep()
 
 
 def map_columns(frame: Frame, options: MappingOptions | None = None) -> Frame:
