@@ -259,6 +259,7 @@ def _read_text(src: _Source, fmt: str, opts: ReadOptions, path: Path) -> Iterato
             while lines.len() and lines[0] == "":
                 lines, bad, line_no = lines.slice(1), _drop_first(bad), line_no + 1
             if not lines.len():
+                carry = carry_bad = None
                 continue
             if bad is not None and bad[0]:
                 msg = f"cannot read `{path}`: its header is not valid {codec.label}; set `encoding`"

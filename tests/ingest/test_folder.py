@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ingest.config import FolderPipelineSpec
+from ingest.config import FolderPipelineSpec, load_config
 from ingest.errors import InputError
 from ingest.folder import find_files, list_id_from_filename, run_folder
+from ingest.mapping import map_columns
 from ingest.readers import read_file
 from sinks import tables
 
@@ -240,3 +241,22 @@ def test_new_list_name_without_prefix_starts_with_a_space(
             )
         ).one()
     assert (str(row.list_id), row.list_name, row.active) == ("201901021", " leads.csv", "N")
+
+
+def test_shipped_folder_sample_is_found_and_readable() -> None:
+    root = Path(__file__).resolve().parents[2]
+    spec = load_config(root / "pipelines.toml").pipelines["leads_in"]
+    assert isinstance(spec, FolderPipelineSpec)
+    seen: list[tuple[str | None, list[str]]] = []
+
+    def process(path: Path, list_id: str | None) -> Mapping[str, Any]:
+        for batch in read_file(path, spec.read_options()):
+            rows = map_columns(batch.rows, spec.mapping_options())
+            seen.append((list_id, rows["phone_number"].to_list()))
+        return {}
+
+    results = run_folder(
+        spec.model_copy(update={"stable_seconds": 0}), process, now=NOW, dry_run=True
+    )
+    assert [r.source.name for r in results] == ["LEADS_102.txt"]
+    assert seen == [("102", ["2065550301", "2065550302", "2065550301"])]
