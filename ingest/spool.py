@@ -560,8 +560,11 @@ def load_records(
                               input_hash=spool.input_hash(segment), engine=engine, settings=settings,
                               clock=clock, on_rows=_quiet)
         assert summary.results is not None
+        mine = {r.first_row + i for r, i in rows}
         for row in summary.results.iter_rows(named=True):
-            if row["source_row"] != _SENTINEL_ROW:
+            # NOTE: the runner also reports ledger rows between the batch's first and last
+            # source_row that it did not receive (another user's leads of the same segment).
+            if row["source_row"] in mine:
                 found[(segment, row["source_row"])] = {
                     "status": row["status"], "lead_id": row["lead_id"],
                     "reject_reason": row["reject_reason"], "response": list(row["response"]),
