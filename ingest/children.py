@@ -22,7 +22,7 @@ from sinks.children import (
     users_and_campaigns,
     write_custom_rows,
 )
-from sinks.vicidial import write_rows
+from sinks.vicidial import bulk_insert
 
 __all__ = ["write_children"]
 
@@ -58,7 +58,7 @@ def write_children(
 
     alt, alt_notices = alt_phone_rows(leads, user=user)  # A15
     if not dry_run:
-        write_rows(conn, tables.vicidial_list_alt_phones, alt.drop("source_row"))
+        bulk_insert(conn, tables.vicidial_list_alt_phones, alt.drop("source_row"))
     notices.append(alt_notices.select("source_row", "alt_notice"))
 
     custom = _asking(leads, "custom_fields")  # A16
@@ -90,7 +90,7 @@ def write_children(
         campaigns, users = users_and_campaigns(conn)
         rows, cb_notices = callback_rows(callbacks, campaigns=campaigns, users=users, now=now)
         if not dry_run:
-            write_rows(conn, tables.vicidial_callbacks, rows.drop("source_row"))
+            bulk_insert(conn, tables.vicidial_callbacks, rows.drop("source_row"))
         notices.append(cb_notices.select("source_row", "callback_notice"))
 
     for frame in notices:

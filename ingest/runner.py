@@ -64,7 +64,7 @@ from sinks.lookups import (
 )
 from sinks.rejects import RejectsFile, ResultsFile
 from sinks.users import load_group, load_list_campaigns_pairs, load_user
-from sinks.vicidial import locked_lead_table, next_id, truncate_to_columns, write_rows
+from sinks.vicidial import bulk_insert, locked_lead_table, next_id, truncate_to_columns
 
 __all__ = ["LoadSettings", "RunSummary", "load_files", "load_frames", "settle_columns"]
 
@@ -336,7 +336,7 @@ class _Loader:
                         with self.stages.timed("write_leads"):
                             record_reserved(conn, input_hash, self.summary.run_id,
                                             accepted.select(SOURCE_ROW, "lead_id"))
-                            write_rows(conn, tables.vicidial_list, rows)
+                            bulk_insert(conn, tables.vicidial_list, rows)
                             mark_stage(conn, input_hash, accepted.get_column("lead_id").to_list(), "added")
                 if is_mysql(conn):  # MyISAM: the leads are in; child rows follow outside the lock
                     trans.commit()
@@ -448,7 +448,7 @@ def load_files(
     engine: sa.Engine,
     settings: LoadSettings,
     clock: Clock,
-    on_rows: Callable[[int, float], None] = lambda _n: None,
+    on_rows: Callable[[int, float], None] = lambda _n, _p: None,
 ) -> RunSummary:
     """Load lead files into VICIdial the way sequential add_lead calls would, in bulk."""
     return _run(lambda loader: [loader.load_file(p) for p in paths], engine=engine, settings=settings,
@@ -463,7 +463,7 @@ def load_frames(
     engine: sa.Engine,
     settings: LoadSettings,
     clock: Clock,
-    on_rows: Callable[[int, float], None] = lambda _n: None,
+    on_rows: Callable[[int, float], None] = lambda _n, _p: None,
 ) -> RunSummary:
     """Load in-memory batches of raw rows (every column String, with `source_row`) as one input.
 

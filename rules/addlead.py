@@ -87,10 +87,10 @@ def screen(
     if actor.failure in ("NO_FUNCTION_PERMISSION", "NO_ADD_PERMISSION"):  # A2, A3
         lf = flag(lf, actor.failure, pl.lit(value=True))
     if actor.allowed_lists is not None:  # A4
-        allowed = pl.Series(sorted(actor.allowed_lists), dtype=pl.Int64)
+        allowed = pl.Series(sorted(actor.allowed_lists), dtype=pl.Int64).implode()
         lf = flag(lf, "LIST_NOT_ALLOWED", ~_raw_list_number().is_in(allowed))
     exists_on = pl.col("list_exists_check").str.contains("[Yy]")  # A4a
-    defined = pl.Series(sorted(lookups.defined_lists), dtype=pl.Int64)
+    defined = pl.Series(sorted(lookups.defined_lists), dtype=pl.Int64).implode()
     lf = flag(lf, "LIST_NOT_DEFINED", exists_on & ~_raw_list_number().is_in(defined).fill_null(value=False))
     # A6: without NANPA data the rows asking for it get the NOTICE and lose the NANPA options
     nanpa_loaded = lookups.nanpa_count >= NANPA_MIN_ROWS

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from sinks import tables
 from sinks.database import is_mysql
-from sinks.vicidial import next_id, write_rows
+from sinks.vicidial import bulk_insert, next_id
 
 __all__ = [
     "custom_tables_present",
@@ -59,7 +59,7 @@ def write_custom_rows(conn: sa.Connection, list_id: int, rows: pl.DataFrame) -> 
         return 0
     table = sa.Table(f"custom_{int(list_id)}", sa.MetaData(), autoload_with=conn)
     keep = [c for c in rows.columns if c in table.c]
-    return write_rows(conn, table, rows.select(keep))
+    return bulk_insert(conn, table, rows.select(keep))
 
 
 def set_entry_list_ids(conn: sa.Connection, updates: pl.DataFrame) -> int:
@@ -117,7 +117,7 @@ def insert_hopper_rows(conn: sa.Connection, rows: pl.DataFrame, *, simulate: boo
         first = next_id(conn, t, "hopper_id")
         rows = rows.with_columns(hopper_id=pl.int_range(first, first + rows.height, dtype=pl.Int64))
         if not simulate:
-            write_rows(conn, t, rows.select([c for c in rows.columns if c in t.c]))
+            bulk_insert(conn, t, rows.select([c for c in rows.columns if c in t.c]))
     return rows.select(pl.col("lead_id").cast(pl.Int64), "hopper_id")
 
 

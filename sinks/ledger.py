@@ -24,6 +24,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from sinks import tables
+from sinks.vicidial import bulk_insert
 
 __all__ = [
     "ledger",
@@ -97,27 +98,46 @@ def read_ledger(conn: sa.Connection, input_hash: str, first_row: int, last_row: 
 
 
 def record_reserved(conn: sa.Connection, input_hash: str, run_id: str, frame: pl.DataFrame) -> None:
-    """Write `reserved` ledger rows for (`source_row`, `lead_id`) pairs, replacing older ones."""
+    """Write `reserved` ledger rows for (`source_row`, `lead_id`) pairs.
+
+    Earlier `reserved` rows of the same source rows (a batch whose insert never landed) are
+    dropped first; `added` and `done` rows are never touched.
+    """
     if frame.height == 0:
         return
-    source_rows = frame.get_column("source_row").to_list()
-    conn.execute(
-        sa.delete(ledger).where(ledger.c.input_hash == input_hash, ledger.c.source_row.in_(source_rows))
+    rows = frame.get_column("source_row")
+    conn.execute(sa.delete(ledger).where(
+        ledger.c.input_hash == input_hash, ledger.c.stage == "reserved",
+        ledger.c.source_row.between(int(rows.min()), int(rows.max())),  # type: ignore[arg-type]
+    ))
+    payload = frame.select(
+        pl.lit(input_hash).alias("input_hash"), pl.col("source_row").cast(pl.Int64),
+        pl.col("lead_id").cast(pl.Int64), pl.lit("reserved").alias("stage"), pl.lit(run_id).alias("run_id"),
     )
-    payload: list[dict[str, Any]] = [
-        {"input_hash": input_hash, "source_row": int(s), "lead_id": int(lead), "stage": "reserved", "run_id": run_id}
-        for s, lead in zip(source_rows, frame.get_column("lead_id").to_list(), strict=True)
-    ]
-    conn.execute(sa.insert(ledger), payload)
+    bulk_insert(conn, ledger, payload)
+
+
+def _runs(ids: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted ids as (first, last) pairs.
+
+    >>> _runs([5, 6, 7, 9, 12, 13])
+    [(5, 7), (9, 9), (12, 13)]
+    """
+    out: list[tuple[int, int]] = []
+    for value in sorted(ids):
+        if out and value == out[-1][1] + 1:
+            out[-1] = (out[-1][0], value)
+        else:
+            out.append((value, value))
+    return out
 
 
 def mark_stage(conn: sa.Connection, input_hash: str, lead_ids: list[int], stage: str) -> None:
-    """Move the ledger rows of the given leads to `stage`."""
-    for start in range(0, len(lead_ids), 5_000):
-        part = lead_ids[start : start + 5_000]
+    """Move the ledger rows of the given leads to `stage` (one statement per run of ids)."""
+    for first, last in _runs(lead_ids):
         conn.execute(
             sa.update(ledger)
-            .where(ledger.c.input_hash == input_hash, ledger.c.lead_id.in_(part))
+            .where(ledger.c.input_hash == input_hash, ledger.c.lead_id.between(first, last))
             .values(stage=stage)
         )
 
