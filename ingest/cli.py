@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import time
 from pathlib import Path
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import click
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from ingest import __version__
 from ingest.clock import Clock, parse_now
-from ingest.config import load_config
-from ingest.errors import EXIT_FAILURE, EXIT_REJECTS, EXIT_TEMPORARY, IngestError
+from ingest.cli_export import export
+from ingest.cli_lists import lists
+from ingest.cli_serve import serve
+from ingest.config import FolderPipelineSpec, JobSpec, PipelineSpec, ProjectConfig, load_config
+from ingest.export_jobs import ExportJobSpec, run_export_job
+from ingest.folder import run_folder
+from ingest.list_jobs import ListJobSpec, run_list_job
+from ingest.mapping import MappingOptions
+from ingest.errors import EXIT_FAILURE, EXIT_REJECTS, EXIT_TEMPORARY, ConfigError, IngestError
 from ingest.runner import LoadSettings, RunSummary, load_files
 from rules.fields import OPTION_FIELDS
 from sinks.database import DEFAULT_URL, connect, create_embedded_schema, display_url, is_sqlite, missing_tables
@@ -95,9 +105,9 @@ def _clock(now: str | None, server_tz: str | None) -> Clock:
     return Clock(fixed=parse_now(now) if now else None, server_tz_name=server_tz)
 
 
-def _print_summary(summary: RunSummary) -> None:
+def _print_summary(summary: RunSummary, *, label: str = "") -> None:
     mode = " (dry run: nothing written)" if summary.dry_run else ""
-    click.echo(f"run {summary.run_id}{mode}")
+    click.echo(f"run {summary.run_id}{mode}" + (f" — {label}" if label else ""))
     click.echo(f"read            {summary.read}")
     click.echo(f"added           {summary.added}")
     click.echo(f"rejected        {summary.rejected}")
@@ -247,7 +257,7 @@ def _settings(user: str | None, options: dict[str, Any], extra: dict[str, Any]) 
         user=user or "6666", options=chosen,
         batch_rows=extra.get("batch_rows") or 10_000, force_reload=extra["force_reload"],
         dry_run=extra["dry_run"], results=extra.get("results"), rejects=extra.get("rejects"),
-        report=extra.get("report"),
+        report=extra.get("report"), mapping=MappingOptions(),
     )
 
 
@@ -269,6 +279,38 @@ def load(ctx: click.Context, files: tuple[Path, ...], **kw: Any) -> None:
     _run_load(ctx, list(files), _settings(kw.pop("user"), options, kw), clock, quiet=quiet)
 
 
+def _pipeline_settings(spec: PipelineSpec | FolderPipelineSpec, user: str | None, kw: dict[str, Any],
+                       *, name: str) -> LoadSettings:
+    return LoadSettings(
+        user=user or spec.user, options=spec.addlead_options(), pipeline=name,
+        batch_rows=kw.get("batch_rows") or spec.batch_rows, force_reload=kw["force_reload"],
+        dry_run=kw["dry_run"], results=kw.get("results") or spec.results,
+        rejects=kw.get("rejects") or spec.rejects, report=kw.get("report") or spec.report,
+        read=spec.read_options(), mapping=spec.mapping_options(),
+    )
+
+
+def _job_model(name: str, spec: JobSpec) -> ExportJobSpec | ListJobSpec:
+    """Validate an export or list job's own keys, naming the pipeline and key on error."""
+    model: type[ExportJobSpec] | type[ListJobSpec] = ExportJobSpec if spec.kind == "export" else ListJobSpec
+    try:
+        return model.model_validate(spec.job)
+    except ValidationError as exc:
+        lines = [
+            f"pipelines.{name}.{'.'.join(str(p) for p in err['loc']) or '(job)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigError("\n".join(lines)) from exc
+
+
+def _config(path: Path) -> ProjectConfig:
+    config = load_config(path)
+    for name, spec in config.pipelines.items():
+        if isinstance(spec, JobSpec):
+            _job_model(name, spec)
+    return config
+
+
 @cli.command()
 @click.argument("pipeline")
 @click.option("--config", "config_path", default="pipelines.toml", type=click.Path(path_type=Path),
@@ -276,28 +318,105 @@ def load(ctx: click.Context, files: tuple[Path, ...], **kw: Any) -> None:
 @run_options
 @click.pass_context
 def run(ctx: click.Context, pipeline: str, config_path: Path, **kw: Any) -> None:
-    """Run PIPELINE from pipelines.toml.
+    """Run PIPELINE from pipelines.toml (a load, a folder, an export or a list job).
 
     \b
     Example:
         leadpipe run nightly
         leadpipe run nightly --dry-run --results out/results.jsonl
+        leadpipe run leads_in --quiet
     """
-    config = load_config(config_path)
-    if pipeline not in config.pipelines:
-        known = ", ".join(sorted(config.pipelines)) or "none"
-        msg = f"pipeline `{pipeline}` not in {config_path} (known: {known})"
-        raise IngestError(msg)
-    spec = config.pipelines[pipeline]
-    if config.db and not ctx.obj.get("db") and not os.environ.get("LEADPIPE_DB"):
-        ctx.obj["db"] = config.db
-    options = dict(spec.options)
-    if spec.list_id:
-        options["list_id"] = spec.list_id
-    clock = _clock(kw.pop("now"), kw.pop("server_tz"))
-    quiet = kw.pop("quiet")
-    settings = _settings(kw.pop("user") or spec.user, options, kw)
-    _run_load(ctx, list(spec.source), settings, clock, quiet=quiet)
+    config = _config(config_path)
+    spec = config.pipeline(pipeline)
+    db = spec.db or config.db
+    if db and not ctx.obj.get("db") and not os.environ.get("LEADPIPE_DB"):
+        ctx.obj["db"] = db
+    clock = _clock(kw.pop("now"), kw.pop("server_tz") or getattr(spec, "server_tz", None))
+    quiet, user = kw.pop("quiet"), kw.pop("user")
+    if isinstance(spec, PipelineSpec):
+        settings = _pipeline_settings(spec, user, kw, name=pipeline)
+        _run_load(ctx, spec.source_files(), settings, clock, quiet=quiet)
+    elif isinstance(spec, FolderPipelineSpec):
+        _run_folder(ctx, spec, _pipeline_settings(spec, user, kw, name=pipeline), clock, quiet=quiet)
+    else:
+        job = _job_model(pipeline, spec)
+        engine = _engine(ctx, init_embedded=True)
+        if isinstance(job, ExportJobSpec):
+            result: Any = run_export_job(job, engine=engine, read_engine=None, clock_now=clock.now())
+            click.echo(json.dumps(result, default=str, indent=2))
+        else:
+            if kw["dry_run"]:
+                job = job.model_copy(update={"dry_run": True})
+            outcome = run_list_job(job, engine=engine, now=clock.now())
+            for line in getattr(outcome, "lines", []):
+                click.echo(line)
+            click.echo(json.dumps(getattr(outcome, "as_dict", lambda: {})(), default=str), err=True)
+
+
+def _run_folder(ctx: click.Context, spec: FolderPipelineSpec, settings: LoadSettings, clock: Clock,
+                *, quiet: bool) -> None:
+    engine = _engine(ctx, init_embedded=True)
+    rejected = 0
+
+    def process(path: Path, list_id: str | None) -> dict[str, Any]:
+        nonlocal rejected
+        options = dict(settings.options)
+        if list_id:
+            options["list_id"] = list_id
+        on_rows, stop = _progress(quiet=quiet)
+        try:
+            summary = load_files([path], engine=engine, settings=replace(settings, options=options),
+                                 clock=clock, on_rows=on_rows)
+        finally:
+            stop()
+        rejected += summary.rejected
+        _print_summary(summary, label=path.name)
+        return summary.as_dict()
+
+    results = run_folder(spec, process, now=clock.now(), engine=engine, dry_run=settings.dry_run)
+    for item in results:
+        click.echo(f"{item.path.name}: {item.status}" + (f" ({item.error})" if item.error else ""))
+    if not results:
+        click.echo(f"no file waiting in {spec.incoming}")
+    if any(r.status == "failed" for r in results):
+        ctx.exit(EXIT_FAILURE)
+    if rejected:
+        ctx.exit(EXIT_REJECTS)
+
+
+@cli.command("validate-config")
+@click.option("--config", "config_path", default="pipelines.toml", type=click.Path(path_type=Path),
+              help="The pipelines file.")
+def validate_config(config_path: Path) -> None:
+    """Check pipelines.toml: every pipeline, key and value; problems are listed with their line.
+
+    \b
+    Example:
+        leadpipe validate-config --config /etc/leadpipe/pipelines.toml
+    """
+    config = _config(config_path)
+    click.echo(f"{config_path}: {len(config.pipelines)} pipelines, all valid")
+
+
+@cli.command("list")
+@click.option("--config", "config_path", default="pipelines.toml", type=click.Path(path_type=Path),
+              help="The pipelines file.")
+def list_pipelines(config_path: Path) -> None:
+    """Show the pipelines of pipelines.toml: name, kind and description.
+
+    \b
+    Example:
+        leadpipe list
+    """
+    config = _config(config_path)
+    width = max((len(n) for n in config.pipelines), default=4)
+    for name, spec in sorted(config.pipelines.items()):
+        click.echo(f"{name:<{width}}  {spec.kind:<7} {spec.description}")
+
+
+cli.add_command(export)
+cli.add_command(lists)
+cli.add_command(serve)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ Per batch (ingest.md 1: the result equals add_lead called once per row in file o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import secrets
@@ -32,6 +33,7 @@ from ingest.children import write_children
 from ingest.clock import Clock
 from ingest.errors import ConfigError, InputError
 from ingest._records import empty_bad
+from ingest.mapping import MappingOptions, map_columns
 from ingest.readers import SOURCE_ROW, Batch, ReadOptions, read_file
 from rules import REJECT
 from rules.addlead import Actor, Lookups, check_duplicates, prepare, screen
@@ -87,7 +89,10 @@ class LoadSettings:
     results: Path | None = None
     rejects: Path | None = None
     report: Path | None = None
-    read_options: dict[str, Any] = field(default_factory=dict)
+    read: ReadOptions | None = None
+    """How to open the files (format, encoding, layout); `batch_rows` above wins."""
+    mapping: MappingOptions | None = None
+    """Header aliases, `column_map`, constants, dob format, phone cleaning."""
     keep_results: bool = False
     """Keep every row's result in `RunSummary.results` (the webhook answers from it)."""
 
@@ -211,7 +216,7 @@ class _Loader:
     def load_file(self, path: Path) -> None:
         with self.stages.timed("hash"):
             input_hash = file_hash(path) if path.is_file() else ""
-        options = ReadOptions(batch_rows=self.settings.batch_rows, **self.settings.read_options)
+        options = dataclasses.replace(self.settings.read or ReadOptions(), batch_rows=self.settings.batch_rows)
         self.load_batches(read_file(path, options), name=str(path), input_hash=input_hash)
 
     def load_batches(self, batches: Iterator[Batch | pl.DataFrame], *, name: str, input_hash: str) -> None:
@@ -231,10 +236,12 @@ class _Loader:
             if raw is None:
                 break
             batch = raw if isinstance(raw, Batch) else Batch(rows=raw, malformed=empty_bad())
+            as_read = batch.rows  # the rejects file shows rows as they came, before mapping
+            rows = map_columns(as_read, self.settings.mapping) if self.settings.mapping else as_read
             parts = [self._malformed(batch.malformed)]
-            if batch.rows.height:
-                parts.append(self._batch(batch.rows, name, input_hash))
-            self._account(pl.concat(parts, how="vertical_relaxed"), batch.rows, batch.malformed)
+            if rows.height:
+                parts.append(self._batch(rows, name, input_hash))
+            self._account(pl.concat(parts, how="vertical_relaxed"), as_read, batch.malformed)
             self.on_rows(batch.records, batch.progress)
         after = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
         self.summary.files.append({
