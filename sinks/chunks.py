@@ -63,7 +63,7 @@ class StatementTimer:
 
     def run(
         self, conn: sa.Connection, stmt: sa.Executable, params: Any = None
-    ) -> sa.CursorResult[Any]:
+    ) -> sa.CursorResult[*tuple[Any, ...]]:
         """Execute `stmt` on `conn`, timing it."""
         start = time.perf_counter()
         result = conn.execute(stmt, params) if params is not None else conn.execute(stmt)
@@ -117,13 +117,18 @@ class ListResult:
 
 @dataclass(frozen=True)
 class WindowScan:
-    """Which rows of which table a job walks through, by integer primary key."""
+    """Which rows of which table a job walks through, by integer primary key.
+
+    With `columns`, each window's matching rows are fetched (`Window.rows`); without, only the
+    window's upper key is (one row): the body then aggregates on the server, which is much
+    faster than moving thousands of rows through the driver.
+    """
 
     table: sa.Table
     key: sa.ColumnElement[Any]
-    columns: Sequence[sa.ColumnElement[Any]]
     where: Sequence[sa.ColumnElement[bool]]
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    columns: Sequence[sa.ColumnElement[Any]] = ()
 
     def __post_init__(self) -> None:
         if self.chunk_rows < 1:
@@ -133,11 +138,11 @@ class WindowScan:
 
 @dataclass(frozen=True)
 class Window:
-    """Keys `after < key <= upto` and the matching rows (at most `chunk_rows`) in that range."""
+    """Keys `after < key <= upto`, with at most `chunk_rows` matching rows (`rows` if fetched)."""
 
     after: int
     upto: int
-    rows: Sequence[Any]
+    rows: Sequence[Any] = ()
 
     def key_range(self, key: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
         """The window as a predicate on `key` (the same range on any table keyed by lead id)."""
@@ -148,15 +153,15 @@ def _next_window(
     conn: sa.Connection, scan: WindowScan, after: int, timer: StatementTimer
 ) -> Window:
     high = after + scan.chunk_rows * SPAN_FACTOR
-    stmt = (
-        sa.select(scan.key, *scan.columns)
-        .where(scan.key > after, scan.key <= high, *scan.where)
-        .order_by(scan.key)
-        .limit(scan.chunk_rows)
-    )
-    rows = timer.run(conn, stmt).all()
-    upto = int(rows[-1][0]) if len(rows) >= scan.chunk_rows else high
-    return Window(after, upto, rows)
+    where = (scan.key > after, scan.key <= high, *scan.where)
+    if scan.columns:
+        stmt = sa.select(scan.key, *scan.columns).where(*where).order_by(scan.key)
+        rows = timer.run(conn, stmt.limit(scan.chunk_rows)).all()
+        upto = int(rows[-1][0]) if len(rows) >= scan.chunk_rows else high
+        return Window(after, upto, rows)
+    last = sa.select(scan.key).where(*where).order_by(scan.key).offset(scan.chunk_rows - 1)
+    found = timer.run(conn, last.limit(1)).scalar()
+    return Window(after, high if found is None else int(found))
 
 
 def _bound(conn: sa.Connection, scan: WindowScan, fn: Any, above: int | None = None) -> int | None:
@@ -170,7 +175,7 @@ def _bound(conn: sa.Connection, scan: WindowScan, fn: Any, above: int | None = N
 def run_windows(
     engine: sa.Engine,
     scan: WindowScan,
-    body: Callable[[sa.Connection, Window], int],
+    body: Callable[[sa.Connection, Window], tuple[int, int]],
     *,
     operation: str,
     job: Job | None = None,
@@ -180,9 +185,10 @@ def run_windows(
 ) -> int:
     """Walk `scan` window by window, calling `body` (one short transaction each); return chunks run.
 
-    `body` does the window's reads and writes and returns the rows it changed. With a `job`, its
-    `last_key` is the resume point and is checkpointed in the same transaction as the window's
-    writes; rows added beyond the table's last key while the job runs are covered too.
+    `body` does the window's reads and writes and returns (rows matched, rows changed); windows
+    that matched rows count as chunks. With a `job`, its `last_key` is the resume point and is
+    checkpointed in the same transaction as the window's writes; rows added beyond the table's
+    last key while the job runs are covered too.
     """
     with engine.connect() as conn:
         first = _bound(conn, scan, sa.func.min)
@@ -194,21 +200,19 @@ def run_windows(
     while after < top:
         with engine.begin() as conn:
             window = _next_window(conn, scan, after, timer)
-            changed = body(conn, window) if window.rows else 0
-            quiet = 0 if window.rows else quiet + 1
-            if job is not None and store is not None and (window.rows or quiet % 50 == 0):
+            matched, changed = body(conn, window)
+            quiet = 0 if matched else quiet + 1
+            if job is not None and store is not None and quiet % 50 == 0:
                 job.last_key = str(window.upto)
                 store.save(conn, job)
         after = window.upto
-        if window.rows:
+        if matched:
             chunks += 1
             total += changed
             if on_chunk is not None:
-                on_chunk(
-                    ChunkProgress(
-                        operation, job.job_id if job else None, chunks, after, changed, total
-                    )
-                )
+                progress = ChunkProgress(operation, job.job_id if job else None, chunks, after,
+                                         changed, total)  # fmt: skip
+                on_chunk(progress)
         else:
             with engine.connect() as conn:  # skip a gap in the key space in one step
                 following = _bound(conn, scan, sa.func.min, above=after)

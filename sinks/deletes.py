@@ -59,6 +59,7 @@ def _delete_related(
     conn: sa.Connection,
     window: Window,
     ids: list[int],
+    entry_lists: set[int],
     custom: set[str],
     *,
     dry_run: bool,
@@ -67,7 +68,6 @@ def _delete_related(
     """Archive the window's leads' callbacks; delete their alt phones, hopper and custom rows."""
     leads = sa.select(VL.c.lead_id).where(window.key_range(VL.c.lead_id), VL.c.list_id.in_(ids))
     cb, arch = tables.vicidial_callbacks, tables.vicidial_callbacks_archive
-    lead_entry = {int(r[2]) for r in window.rows if r[2] is not None and int(r[2]) > 99}
     targets: list[tuple[str, Any]] = [
         ("callbacks", cb),
         ("alt_phones", tables.vicidial_list_alt_phones),
@@ -75,7 +75,7 @@ def _delete_related(
     ]
     targets += [
         ("custom_rows", sa.table(name, sa.column("lead_id")))
-        for name in sorted({f"custom_{i}" for i in (*ids, *lead_entry)} & custom)
+        for name in sorted({f"custom_{i}" for i in (*ids, *entry_lists)} & custom)
     ]
     done: dict[str, int] = {}
     for label, table in targets:
@@ -117,23 +117,29 @@ def delete_lead_windows(
     if not ids:
         return 0
     custom = set() if keep_related else _custom_tables(engine)
-    scan = WindowScan(
-        VL, VL.c.lead_id, (VL.c.list_id, VL.c.entry_list_id), (VL.c.list_id.in_(ids),), chunk_rows
-    )
+    scan = WindowScan(VL, VL.c.lead_id, (VL.c.list_id.in_(ids),), chunk_rows)
     totals = state.setdefault("totals", {})
 
-    def body(conn: sa.Connection, window: Window) -> int:
-        for row in window.rows:
-            add_count(counts_of(state, int(row[1])), "deleted", 1)
+    def body(conn: sa.Connection, window: Window) -> tuple[int, int]:
+        rows = sa.select(VL.c.list_id, VL.c.entry_list_id, sa.func.count())
+        rows = rows.where(window.key_range(VL.c.lead_id), VL.c.list_id.in_(ids))
+        matched, entry_lists = 0, set()
+        for list_id, entry, n in timer.run(conn, rows.group_by(VL.c.list_id, VL.c.entry_list_id)):
+            add_count(counts_of(state, int(list_id)), "deleted", int(n))
+            matched += int(n)
+            if entry is not None and int(entry) > 99:
+                entry_lists.add(int(entry))
+        if not matched:
+            return 0, 0
         if not keep_related:
-            for key, n in _delete_related(
-                conn, window, ids, custom, dry_run=dry_run, timer=timer
-            ).items():
+            related = _delete_related(conn, window, ids, entry_lists, custom, dry_run=dry_run,
+                                      timer=timer)  # fmt: skip
+            for key, n in related.items():
                 add_count(totals, key, n)
         if dry_run:
-            return len(window.rows)
+            return matched, matched
         stmt = sa.delete(VL).where(window.key_range(VL.c.lead_id), VL.c.list_id.in_(ids))
-        return int(timer.run(conn, stmt).rowcount)
+        return matched, int(timer.run(conn, stmt).rowcount)
 
     return run_windows(
         engine,

@@ -69,7 +69,7 @@ def _stage_table(job_id: int) -> sa.Table:
         f"leadpipe_dnc_stage_{job_id}",
         sa.MetaData(),
         sa.Column("phone_number", sa.String(18), primary_key=True, autoincrement=False),
-        mysql_engine="MyISAM",
+        mysql_engine="InnoDB",
     )
 
 
@@ -131,11 +131,13 @@ def _walk(
     after = job.last_key or ""
     while True:
         with engine.begin() as conn:
-            stmt = sa.select(key).where(key > after, *where).order_by(key).limit(chunk_rows)
-            keys = timer.run(conn, stmt).scalars().all()
-            if not keys:
+            keys = (
+                sa.select(key.label("k")).where(key > after, *where).order_by(key).limit(chunk_rows)
+            )
+            last = timer.run(conn, sa.select(sa.func.max(keys.subquery().c.k))).scalar()
+            if last is None:
                 break
-            upto = str(keys[-1])
+            upto = str(last)
             changed = int(apply(conn, after, upto))
             job.last_key = upto
             store.save(conn, job)
@@ -234,7 +236,9 @@ def load_dnc(
                 on_chunk,
                 chunks,
             )
-            job.phase = "done"
+        job.phase, job.last_key = "done", None
+        with engine.begin() as conn:
+            store.save(conn, job)
         stage.drop(engine, checkfirst=True)
     for name in ("read", "invalid", "unique", "added", "removed"):
         counts.setdefault(name, 0)

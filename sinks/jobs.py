@@ -52,6 +52,7 @@ leadpipe_list_jobs = sa.Table(
     sa.Column("job_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("operation", sa.String(32), nullable=False),
     sa.Column("params_hash", sa.String(64), nullable=False),
+    sa.Column("running_hash", sa.String(80)),  # set while running: one running job per identity
     sa.Column(
         "params", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"), nullable=False
     ),
@@ -63,6 +64,7 @@ leadpipe_list_jobs = sa.Table(
     sa.Column("started_at", sa.String(19), nullable=False),
     sa.Column("updated_at", sa.String(19), nullable=False),
     sa.Index("ix_leadpipe_list_jobs_lookup", "operation", "params_hash", "status"),
+    sa.Index("ix_leadpipe_list_jobs_running", "running_hash", unique=True),
     mysql_engine="InnoDB",
 )
 """One row per bulk job: what it does, where it got to, and whether it finished."""
@@ -134,23 +136,35 @@ class JobStore:
                 .first()
             )
             if row is None:
-                new_id = conn.execute(
-                    sa.insert(t).values(
-                        operation=operation,
-                        params_hash=digest,
-                        params=json.dumps(params, default=str),
-                        phase="",
-                        state="{}",
-                        status="running",
-                        owner=owner,
-                        started_at=stamp(self.wall()),
-                        updated_at=stamp(self.wall()),
-                    )
-                ).inserted_primary_key
-                job_id = int(new_id[0]) if new_id is not None else 0
+                try:
+                    new_id = self._insert(conn, operation, params, digest, owner)
+                except sa.exc.IntegrityError as exc:
+                    msg = f"a `{operation}` job with these parameters was started by another "
+                    msg += "process just now; retry later"
+                    raise SinkRetryableError(msg) from exc
                 self._prune(conn, operation)
-                return Job(job_id, operation, params, "", None, {}, owner, resumed=False)
+                return Job(new_id, operation, params, "", None, {}, owner, resumed=False)
             return self._claim(conn, row, owner)
+
+    def _insert(self, conn: sa.Connection, operation: str, params: dict[str, Any], digest: str,
+                owner: str) -> int:  # fmt: skip
+        """Insert a new running job; the unique `running_hash` refuses a concurrent twin."""
+        t = leadpipe_list_jobs
+        new_id = conn.execute(
+            sa.insert(t).values(
+                operation=operation,
+                params_hash=digest,
+                running_hash=f"{operation}:{digest}",
+                params=json.dumps(params, default=str),
+                phase="",
+                state="{}",
+                status="running",
+                owner=owner,
+                started_at=stamp(self.wall()),
+                updated_at=stamp(self.wall()),
+            )
+        ).inserted_primary_key
+        return int(new_id[0]) if new_id is not None else 0
 
     def _prune(self, conn: sa.Connection, operation: str) -> None:
         """Forget finished jobs of `operation` older than `KEEP_DAYS` (a cron job starts many)."""
@@ -222,7 +236,9 @@ class JobStore:
         with self.engine.begin() as conn:
             self.save(conn, job)
             conn.execute(
-                sa.update(t).where(t.c.job_id == job.job_id).values(status="done", owner=None)
+                sa.update(t)
+                .where(t.c.job_id == job.job_id)
+                .values(status="done", owner=None, running_hash=None)
             )
 
     def release(self, job: Job) -> None:

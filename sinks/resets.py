@@ -168,18 +168,20 @@ def _clear_queue_users(
 ) -> int:
     """`user=''` on leads whose user starts with `QUEUE` (5.3), window by window, whole table."""
     queued = VL.c.user.like("QUEUE%")
-    scan = WindowScan(VL, VL.c.lead_id, (), (queued,), chunk_rows)
+    scan = WindowScan(VL, VL.c.lead_id, (queued,), chunk_rows)
 
-    def body(conn: sa.Connection, window: Window) -> int:
-        if not dry_run:
+    def body(conn: sa.Connection, window: Window) -> tuple[int, int]:
+        count = sa.select(sa.func.count()).where(window.key_range(VL.c.lead_id), queued)
+        n = int(timer.run(conn, count).scalar_one())
+        if n and not dry_run:
             values: dict[str, Any] = {"user": ""}
             if conn.dialect.name == "sqlite":
                 values["modify_date"] = stamp(now)
             timer.run(
                 conn, sa.update(VL).where(window.key_range(VL.c.lead_id), queued).values(**values)
             )
-        add_count(counts_of(state, "end_of_day"), "queue_users_cleared", len(window.rows))
-        return len(window.rows)
+        add_count(counts_of(state, "end_of_day"), "queue_users_cleared", n)
+        return n, n
 
     return run_windows(
         engine,

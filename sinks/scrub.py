@@ -98,15 +98,10 @@ def scrub_dnc(
         for i in ids:
             counts_of(state, i).setdefault("on_dnc", 0)
             counts_of(state, i).setdefault("status_set", 0)
-        scan = WindowScan(
-            vl,
-            vl.c.lead_id,
-            (vl.c.list_id, vl.c.phone_number, vl.c.status),
-            (vl.c.list_id.in_(ids),),
-            chunk_rows,
-        )
+        columns = (vl.c.list_id, vl.c.phone_number, vl.c.status)
+        scan = WindowScan(vl, vl.c.lead_id, (vl.c.list_id.in_(ids),), chunk_rows, columns)
 
-        def body(conn: sa.Connection, window: Window) -> int:
+        def body(conn: sa.Connection, window: Window) -> tuple[int, int]:
             phones = {str(r[2] or "").upper() for r in window.rows}
             wild = {p[:3] + "XXXXXXX" for p in phones if len(p) >= 3} if areacode else set()
             wanted = sorted(phones | wild)
@@ -153,7 +148,7 @@ def scrub_dnc(
                         .where(vl.c.lead_id.in_(matched[i : i + _IN_BATCH]))
                         .values(**values),
                     )
-            return len(matched)
+            return len(window.rows), len(matched)
 
         return run_windows(
             engine,

@@ -252,6 +252,16 @@ def test_a_job_running_elsewhere_is_not_run_twice(engine: sa.Engine) -> None:
     assert reset_lists(engine, [101], user="6666", now=later).resumed
 
 
+def test_a_twin_job_started_at_the_same_moment_is_refused(engine: sa.Engine) -> None:
+    store = JobStore(engine, now=NOW)
+    job = store.open("reset", {"lists": [101], "campaign_id": None, "user": "6666"})
+    with engine.begin() as conn:  # as if the other process had not committed when we looked
+        conn.execute(sa.update(leadpipe_list_jobs).where(leadpipe_list_jobs.c.job_id == job.job_id)
+                     .values(status="starting"))  # fmt: skip
+    with pytest.raises(SinkRetryableError, match="started by another process just now"):
+        reset_lists(engine, [101], user="6666", now=NOW)
+
+
 # --- delete_leads / delete_list ----------------------------------------------------------------
 
 
