@@ -41,10 +41,11 @@ def load_list_fields(conn: sa.Connection, list_ids: Iterable[int]) -> pl.DataFra
     ids = sorted(set(list_ids))
     t = tables.vicidial_lists_fields
     if not ids:
-        return pl.DataFrame(schema={c.name: pl.String for c in t.columns})
-    result = conn.execute(sa.select(t).where(t.c.list_id.in_(ids)))
-    frame = _frame(result)
-    return frame.with_columns(pl.col("list_id").cast(pl.Int64)) if frame.height else frame
+        frame = pl.DataFrame(schema={c.name: pl.String for c in t.columns})
+    else:
+        frame = _frame(conn.execute(sa.select(t).where(t.c.list_id.in_(ids))))
+    # NOTE: an empty result has String columns; `list_id` is compared with ints either way
+    return frame.with_columns(pl.col("list_id").cast(pl.Int64))
 
 
 def custom_tables_present(conn: sa.Connection, list_ids: Iterable[int]) -> set[int]:
