@@ -301,7 +301,10 @@ class _Loader:
         postal = prepared.get_column("postal_code").unique().to_list()
         nanpa = None
         if self.nanpa_count >= 10:
-            pairs = prepared.select(pl.col("phone_number").str.slice(0, 3), pl.col("phone_number").str.slice(3, 3)).unique().rows()
+            pairs = prepared.select(
+                pl.col("phone_number").str.slice(0, 3).alias("areacode"),
+                pl.col("phone_number").str.slice(3, 3).alias("prefix"),
+            ).unique().rows()
             nanpa = load_nanpa(conn, pairs).lazy()
         return Lookups(
             phone_codes=self.phone_codes.lazy(),
@@ -380,7 +383,7 @@ class _Loader:
     def _responses(self, verdicts: pl.DataFrame, done: pl.DataFrame) -> pl.DataFrame:
         """Every row's outcome and the exact lines add_lead would print for it."""
         user = self.actor.user
-        verdicts = verdicts.with_columns(error_lines(verdicts, user=user).alias("_error"))
+        verdicts = verdicts.with_columns(error_lines(verdicts, user=user, user_group=self.actor.user_group).alias("_error"))
         notice_cols = [c for c in ("alt_notice", "custom_notice", "hopper_notice", "callback_notice")
                        if c in verdicts.columns]
         head = pl.when(pl.col("nanpa_notice")).then(pl.lit(nanpa_notice(self.nanpa_count, user=user)))
