@@ -32,7 +32,7 @@ def _dup_tail(*, with_list: bool, with_match: bool) -> list[pl.Expr | str]:
     return tail
 
 
-def _error_texts(user: pl.Expr) -> dict[str, pl.Expr]:
+def _error_texts(user: pl.Expr, user_group: pl.Expr) -> dict[str, pl.Expr]:
     phone, list_id, raw = _s("phone_number"), _s("list_id"), _s("list_id_raw")
     dup_phone = [phone, "|", list_id]
     title_alt = [_s("title"), "|", _s("alt_phone"), "|", list_id]
@@ -41,7 +41,7 @@ def _error_texts(user: pl.Expr) -> dict[str, pl.Expr]:
         "INVALID_SOURCE": _join("ERROR: Invalid Source - ", _s("source"), "\nERROR: Invalid Source: |", _s("source"), "|"),
         "NO_FUNCTION_PERMISSION": _join("ERROR: auth USER DOES NOT HAVE PERMISSION TO USE THIS FUNCTION: |", user, "|add_lead|"),
         "NO_ADD_PERMISSION": _join("ERROR: add_lead USER DOES NOT HAVE PERMISSION TO ADD LEADS TO THE SYSTEM: |", user, "|0|"),
-        "USER_GROUP_MISSING": _join("ERROR: user_group DOES NOT EXIST: |", user, "|", _s("user_group"), "|"),
+        "USER_GROUP_MISSING": _join("ERROR: user_group DOES NOT EXIST: |", user, "|", user_group, "|"),
         "LIST_NOT_ALLOWED": _join("ERROR: add_lead NOT AN ALLOWED LIST ID - ", phone, "|", raw),
         "LIST_NOT_DEFINED": _join("ERROR: add_lead NOT A DEFINED LIST ID, LIST EXISTS CHECK ENABLED - ", phone, "|", raw),
         "INVALID_PHONE_LENGTH": _join("ERROR: add_lead INVALID PHONE NUMBER LENGTH - ", phone, "|", user),
@@ -71,14 +71,17 @@ def _error_texts(user: pl.Expr) -> dict[str, pl.Expr]:
 
 
 _NEEDED = (
-    "source", "user_group", "phone_number", "list_id", "list_id_raw", "campaign_id", "title",
+    "source", "phone_number", "list_id", "list_id_raw", "campaign_id", "title",
     "alt_phone", "first_name", "last_name", "dup_lead_id", "dup_list_id", "dup_match",
     "error_detail", "source_row",
 )
 
 
-def error_lines(frame: pl.DataFrame, *, user: str) -> pl.Series:
+def error_lines(frame: pl.DataFrame, *, user: str, user_group: str = "") -> pl.Series:
     """The ERROR text of each rejected row (null for accepted rows); lines joined with `\\n`.
+
+    `user` and `user_group` are the API user's (the group names the missing one of
+    `USER_GROUP_MISSING`).
 
     Only the codes present in the frame are rendered; columns a code needs but the frame lacks
     count as empty.
@@ -88,7 +91,7 @@ def error_lines(frame: pl.DataFrame, *, user: str) -> pl.Series:
     ['ERROR: add_lead PHONE NUMBER IN DNC - 7275551212|6666', None]
     """
     missing = [pl.lit(None, dtype=pl.String).alias(c) for c in _NEEDED if c not in frame.columns]
-    texts = _error_texts(pl.lit(user))
+    texts = _error_texts(pl.lit(user), pl.lit(user_group))
     present = frame.get_column(REJECT).drop_nulls().unique().to_list()
     expr: pl.Expr = pl.lit(None, dtype=pl.String)
     for name in present:
