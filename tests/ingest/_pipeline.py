@@ -1,0 +1,147 @@
+"""Helpers of the end-to-end load tests: a demo database, lead files, normalised table rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ingest.clock import Clock
+from ingest.runner import LoadSettings, RunSummary, load_files
+from sinks import tables
+from sinks.database import connect
+from sinks.demo import seed_demo
+from sinks.reference import load_reference_data
+
+NOW = dt.datetime(2026, 11, 23, 15, 18, 30)
+"""A Monday; with the server on UTC a `-5.00` lead's local time is 10:18, a `-10.00` one's 05:18."""
+NOW_TEXT = NOW.strftime("%Y-%m-%d %H:%M:%S")
+
+WRITTEN_TABLES = (
+    "vicidial_list",
+    "vicidial_list_alt_phones",
+    "vicidial_hopper",
+    "vicidial_callbacks",
+)
+"""The VICIdial tables a load writes (plus `custom_<list>` tables)."""
+
+
+def prepare(url: str) -> sa.Engine:
+    """Every VICIdial table, the reference data and the demo rows (TESTCAMP, lists, user 6666)."""
+    engine = connect(url)
+    tables.metadata.create_all(engine)
+    with engine.begin() as conn:
+        load_reference_data(conn)
+        seed_demo(conn)
+    return engine
+
+
+def write_csv(
+    path: Path, rows: Sequence[dict[str, str]], columns: Sequence[str] | None = None
+) -> Path:
+    """Write lead rows as CSV with the union of their keys (or `columns`) as the header."""
+    names: list[str] = list(columns or [])
+    if not names:
+        for row in rows:
+            names.extend(k for k in row if k not in names)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in names})
+    return path
+
+
+def settings(tmp: Path, *, options: dict[str, str] | None = None, **kw: Any) -> LoadSettings:
+    """Load settings writing results, rejects and the report under `tmp`."""
+    defaults: dict[str, Any] = {
+        "user": "6666",
+        "options": {"list_id": "101", **(options or {})},
+        "results": tmp / "results.jsonl",
+        "rejects": tmp / "rejects.csv",
+        "report": tmp / "report.json",
+    }
+    defaults.update(kw)
+    return LoadSettings(**defaults)
+
+
+def load(
+    engine: sa.Engine,
+    paths: Iterable[Path],
+    load_settings: LoadSettings,
+    *,
+    now: dt.datetime = NOW,
+) -> RunSummary:
+    """Run `load_files` at a fixed server time on a UTC server."""
+    return load_files(
+        list(paths),
+        engine=engine,
+        settings=load_settings,
+        clock=Clock(fixed=now, server_tz_name="UTC"),
+    )
+
+
+def results(path: Path) -> list[dict[str, Any]]:
+    """The objects of a `--results` file, in file order."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def norm(value: Any) -> Any:
+    """A stored value as text the way both databases print it; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.timedelta):
+        seconds = int(value.total_seconds())
+        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    if isinstance(value, float | Decimal):
+        return f"{float(value):.2f}"
+    return str(value)
+
+
+def table_rows(
+    engine: sa.Engine, table: sa.Table | str, *, order_by: Sequence[str], skip: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Every row of a table as `{column: norm(value)}`, ordered, without the `skip` columns."""
+    with engine.connect() as conn:
+        if isinstance(table, str):
+            table = sa.Table(table, sa.MetaData(), autoload_with=conn)
+        cols = [c for c in table.columns if c.name not in skip]
+        stmt = sa.select(*cols).order_by(*[table.c[name] for name in order_by])
+        rows = conn.execute(stmt).mappings().all()
+    return [{k: norm(v) for k, v in row.items()} for row in rows]
+
+
+def counts(engine: sa.Engine, names: Iterable[str] = WRITTEN_TABLES) -> dict[str, int]:
+    """Row count of each named table."""
+    out: dict[str, int] = {}
+    with engine.connect() as conn:
+        for name in names:
+            out[name] = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {name}")).scalar_one())
+    return out
+
+
+def snapshot(engine: sa.Engine, extra: Sequence[str] = ()) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the written tables (without automatic `modify_date` stamps)."""
+    keys = {
+        "vicidial_list": ["lead_id"],
+        "vicidial_list_alt_phones": ["alt_phone_id"],
+        "vicidial_hopper": ["hopper_id"],
+        "vicidial_callbacks": ["callback_id"],
+    }
+    out = {
+        name: table_rows(engine, getattr(tables, name), order_by=order, skip=("modify_date",))
+        for name, order in keys.items()
+    }
+    for name in extra:
+        out[name] = table_rows(engine, name, order_by=["lead_id"])
+    return out
