@@ -26,7 +26,15 @@ from ingest.export_jobs import ExportJobSpec, run_export_job
 from ingest.folder import run_folder
 from ingest.list_jobs import ListJobSpec, run_list_job
 from ingest.mapping import MappingOptions
-from ingest.errors import EXIT_FAILURE, EXIT_REJECTS, EXIT_TEMPORARY, ConfigError, IngestError
+from ingest.errors import (
+    EXIT_DATABASE,
+    EXIT_FAILURE,
+    EXIT_REJECTS,
+    EXIT_TEMPORARY,
+    ConfigError,
+    IngestError,
+    exit_code_for,
+)
 from ingest.runner import LoadSettings, RunSummary, load_files
 from rules.fields import OPTION_FIELDS
 from sinks.database import DEFAULT_URL, connect, create_embedded_schema, display_url, is_sqlite, missing_tables
@@ -52,7 +60,7 @@ class IngestGroup(click.Group):
             if ctx.obj is not None and ctx.obj.get("debug"):
                 raise
             err = click.ClickException(str(exc))
-            err.exit_code = EXIT_TEMPORARY if isinstance(exc, SinkRetryableError) else EXIT_FAILURE
+            err.exit_code = exit_code_for(exc)
             raise err from exc
         except sa.exc.SQLAlchemyError as exc:
             if ctx.obj is not None and ctx.obj.get("debug"):
@@ -60,7 +68,7 @@ class IngestGroup(click.Group):
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             err = click.ClickException(f"database error: {reason}")
             retry = isinstance(exc, sa.exc.OperationalError)
-            err.exit_code = EXIT_TEMPORARY if retry else EXIT_FAILURE
+            err.exit_code = EXIT_TEMPORARY if retry else EXIT_DATABASE
             raise err from exc
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise

@@ -52,17 +52,20 @@ def test_init_db_demo_has_testcamp_lists_and_api_user(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "exit_code", "message"),
     [
-        (["--db", "foo://x", "load", "a.csv"], "Error: database `foo://x` uses `foo`; leadpipe supports sqlite and mysql/mariadb\n"),
-        (["load", "missing.csv"], "Error: cannot read `missing.csv`: no such file\n"),
+        (["--db", "foo://x", "load", "a.csv"], 4, "Error: database `foo://x` uses `foo`; leadpipe supports sqlite and mysql/mariadb\n"),
+        (["load", "missing.csv"], 5, "Error: cannot read `missing.csv`: no such file\n"),
+        (["run", "nope"], 4, "Error: cannot read config `pipelines.toml`: No such file or directory\n"),
     ],
-    ids=["bad-url", "missing-file"],
+    ids=["bad-url", "missing-file", "missing-config"],
 )
-def test_clear_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:
+def test_clear_one_line_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], exit_code: int, message: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = _invoke(*args)
-    assert code == 1
+    assert code == exit_code
     assert err.endswith(message)
     assert "Traceback" not in err
 
@@ -79,5 +82,5 @@ def test_csv_without_phone_number_column(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     Path("bad.csv").write_text("first_name,last_name\nAna,Lee\n")
     code, _, err = _invoke("load", "bad.csv", "--list-id", "101")
-    assert code == 1
+    assert code == 5
     assert err.endswith("Error: `bad.csv` has no `phone_number` column (header: first_name, last_name); add_lead needs one\n")
