@@ -10,7 +10,7 @@ import click
 import uvicorn
 
 from ingest.clock import Clock, parse_now
-from ingest.spool import Spool, SpoolSettings
+from ingest.spool import Drainer, ProcessLoader, Spool, SpoolSettings
 from ingest.webhook import ServeSettings, WebhookServer, create_app
 from sinks.database import DEFAULT_URL, connect, display_url
 
@@ -49,6 +49,8 @@ def _db_url(ctx: click.Context) -> str:
               help="Failed logins an address may make per window before it gets 429.")
 @click.option("--failed-login-window", default=300.0, type=click.FloatRange(1), help="That window, in seconds.")
 @click.option("--drain-timeout", default=60.0, type=click.FloatRange(0), help="Shutdown: seconds to drain the spool.")
+@click.option("--drain", "drain_in", type=click.Choice(["process", "thread"]), default="process",
+              help="Load micro-batches in a child process (keeps the HTTP loop responsive) or a thread.")
 @click.option("--now", help="Freeze the server clock (YYYY-MM-DD HH:MM:SS), for tests and replays.")
 @click.option("--server-tz", help="IANA time zone of the VICIdial web server (default: this machine's).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="warning")
@@ -57,7 +59,7 @@ def serve(ctx: click.Context, *, host: str, port: int, spool_dir: Path, mode: st
           max_leads_per_request: int, batch_ms: int, batch_rows: int, max_spool_bytes: int,
           segment_bytes: int, segment_seconds: float, read_timeout: float, result_timeout: float,
           auth_cache_seconds: float, failed_logins_per_ip: int, failed_login_window: float,
-          drain_timeout: float, now: str | None, server_tz: str | None, log_level: str) -> None:
+          drain_timeout: float, drain_in: str, now: str | None, server_tz: str | None, log_level: str) -> None:
     """Serve VICIdial's add_lead API over HTTP, spooling every lead before loading it in bulk.
 
     Routes: /vicidial/non_agent_api.php (function=add_lead, function=version), POST /leads
@@ -83,7 +85,9 @@ def serve(ctx: click.Context, *, host: str, port: int, spool_dir: Path, mode: st
         failed_logins_per_ip=failed_logins_per_ip, failed_login_window=failed_login_window,
         drain_timeout=drain_timeout,
     )
-    server = WebhookServer(engine=engine, spool=spool, clock=clock, settings=settings)
+    loader = ProcessLoader(url, clock, spool_dir) if drain_in == "process" else None
+    drainer = Drainer(spool, engine=engine, clock=clock, **({"load": loader} if loader else {}))
+    server = WebhookServer(engine=engine, spool=spool, clock=clock, settings=settings, drainer=drainer)
     config = uvicorn.Config(
         create_app(server), host=host, port=port, log_level=log_level, access_log=False,
         timeout_graceful_shutdown=max(5, int(result_timeout)), lifespan="on", server_header=False,
@@ -93,3 +97,5 @@ def serve(ctx: click.Context, *, host: str, port: int, spool_dir: Path, mode: st
         uvicorn.Server(config).run()
     finally:
         spool.close()
+        if loader is not None:
+            loader.close()

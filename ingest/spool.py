@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import multiprocessing
 import os
 import secrets
 import struct
@@ -49,6 +50,7 @@ from sinks.errors import SinkError, SinkRetryableError
 __all__ = [
     "Drainer",
     "LeadResult",
+    "ProcessLoader",
     "Record",
     "Spool",
     "SpoolBusyError",
@@ -518,13 +520,13 @@ _SENTINEL_ROW = 0
 """`source_row` of a row that always fails step A1 (see `load_records`)."""
 
 
-def _frame(rows: list[tuple[Record, int]]) -> pl.DataFrame:
+def _frame(rows: list[tuple[int, dict[str, str]]]) -> pl.DataFrame:
     columns: dict[str, None] = {}
-    for record, i in rows:
-        columns.update(dict.fromkeys(record.leads[i]))
+    for _row, lead in rows:
+        columns.update(dict.fromkeys(lead))
     columns.pop("user", None)  # the authenticated user travels in `LoadSettings.user`
-    data: dict[str, Any] = {name: [r.leads[i].get(name, "") for r, i in rows] for name in columns}
-    data["source_row"] = [r.first_row + i for r, i in rows]
+    data: dict[str, Any] = {name: [lead.get(name, "") for _row, lead in rows] for name in columns}
+    data["source_row"] = [row for row, _lead in rows]
     frame = pl.DataFrame(data, schema={**dict.fromkeys(columns, pl.String), "source_row": pl.Int64})
     # NOTE: `rules.responses.error_lines` returns one row when no row of a batch is rejected,
     # which breaks the runner's report; one row that always fails step A1 keeps a rejected row
@@ -532,6 +534,47 @@ def _frame(rows: list[tuple[Record, int]]) -> pl.DataFrame:
     sentinel = pl.DataFrame({"phone_number": [""], "source": ["-"], "source_row": [_SENTINEL_ROW]},
                             schema={"phone_number": pl.String, "source": pl.String, "source_row": pl.Int64})
     return pl.concat([sentinel, frame], how="diagonal")
+
+
+Batch = list[tuple[int, int, str, list[dict[str, str]]]]
+"""A micro-batch as plain data: (segment, first_row, user, leads) per record."""
+
+
+def _as_batch(records: list[Record]) -> Batch:
+    return [(r.segment, r.first_row, r.user, r.leads) for r in records]
+
+
+def _load_batch(batch: Batch, *, input_hashes: dict[int, str], engine: sa.Engine,
+                clock: Clock) -> dict[tuple[int, int], dict[str, Any]]:
+    """Run a micro-batch through `load_frames` once per (segment, user); results by (segment, row)."""
+    groups: dict[tuple[int, str], list[tuple[int, dict[str, str]]]] = {}
+    for segment, first_row, user, leads in batch:
+        for i, lead in enumerate(leads):
+            groups.setdefault((segment, lead.get("user") or user), []).append((first_row + i, lead))
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for (segment, user), rows in groups.items():
+        settings = LoadSettings(user=user, options={"source": ""}, keep_results=True, pipeline="webhook")
+        summary = load_frames([_frame(rows)], name=f"webhook:{_segment_name(segment)}",
+                              input_hash=input_hashes[segment], engine=engine, settings=settings,
+                              clock=clock, on_rows=_quiet)
+        assert summary.results is not None
+        mine = {row for row, _lead in rows}
+        for row in summary.results.iter_rows(named=True):
+            # NOTE: the runner also reports ledger rows between the batch's first and last
+            # source_row that it did not receive (another user's leads of the same segment).
+            if row["source_row"] in mine:
+                found[(segment, row["source_row"])] = {
+                    "status": row["status"], "lead_id": row["lead_id"],
+                    "reject_reason": row["reject_reason"], "response": list(row["response"]),
+                }
+    return found
+
+
+def _by_record(records: list[Record], found: dict[tuple[int, int], dict[str, Any]]) -> list[tuple[Record, Results]]:
+    return [
+        (record, [found[(record.segment, record.first_row + i)] for i in range(len(record.leads))])
+        for record in records
+    ]
 
 
 def load_records(
@@ -549,30 +592,98 @@ def load_records(
     Raises:
         SinkRetryableError: the database failed temporarily; the records may be loaded again.
     """
-    groups: dict[tuple[int, str], list[tuple[Record, int]]] = {}
-    for record in records:
-        for i, lead in enumerate(record.leads):
-            groups.setdefault((record.segment, lead.get("user") or record.user), []).append((record, i))
-    found: dict[tuple[int, int], dict[str, Any]] = {}
-    for (segment, user), rows in groups.items():
-        settings = LoadSettings(user=user, options={"source": ""}, keep_results=True, pipeline="webhook")
-        summary = load_frames([_frame(rows)], name=f"webhook:{_segment_name(segment)}",
-                              input_hash=spool.input_hash(segment), engine=engine, settings=settings,
-                              clock=clock, on_rows=_quiet)
-        assert summary.results is not None
-        mine = {r.first_row + i for r, i in rows}
-        for row in summary.results.iter_rows(named=True):
-            # NOTE: the runner also reports ledger rows between the batch's first and last
-            # source_row that it did not receive (another user's leads of the same segment).
-            if row["source_row"] in mine:
-                found[(segment, row["source_row"])] = {
-                    "status": row["status"], "lead_id": row["lead_id"],
-                    "reject_reason": row["reject_reason"], "response": list(row["response"]),
-                }
-    return [
-        (record, [found[(record.segment, record.first_row + i)] for i in range(len(record.leads))])
-        for record in records
-    ]
+    hashes = {r.segment: spool.input_hash(r.segment) for r in records}
+    return _by_record(records, _load_batch(_as_batch(records), input_hashes=hashes, engine=engine, clock=clock))
+
+
+class ProcessLoader:
+    """`load_records` in a child process, so loading never competes with the HTTP loop for the GIL.
+
+    The child holds `DRAIN_LOCK` in the spool directory for its whole life: a child orphaned by a
+    `kill -9` of its server finishes its current batch and exits (its pipe is closed) before the
+    child of a restarted server may load anything, so two loaders never race on one spool.
+    """
+
+    def __init__(self, db_url: str, clock: Clock, spool_dir: Path) -> None:
+        self.db_url, self.clock, self.spool_dir = db_url, clock, spool_dir
+        self._ctx = multiprocessing.get_context("spawn")
+        self._proc: Any = None
+        self._conn: Any = None
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self._proc = self._ctx.Process(
+            target=_child_main, name="leadpipe-drain", daemon=True,
+            args=(child, self.db_url, self.clock.fixed, self.clock.server_tz_name, str(self.spool_dir)),
+        )
+        self._proc.start()
+        child.close()
+        self._conn = parent
+
+    def __call__(self, records: list[Record], *, spool: Spool, engine: sa.Engine | None = None,
+                 clock: Clock | None = None) -> list[tuple[Record, Results]]:
+        """Send a micro-batch to the child and wait for its results."""
+        if self._proc is None or not self._proc.is_alive():
+            self._start()
+        hashes = {r.segment: spool.input_hash(r.segment) for r in records}
+        try:
+            self._conn.send((_as_batch(records), hashes))
+            kind, payload = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            self.close()
+            msg = f"the drain process stopped: {exc or 'pipe closed'}"
+            raise SinkRetryableError(msg) from exc
+        if kind == "ok":
+            return _by_record(records, payload)
+        if kind == "retry":
+            raise SinkRetryableError(payload)
+        if kind == "refused":
+            raise IngestError(payload)
+        msg = f"the drain process failed: {payload}"
+        raise RuntimeError(msg)
+
+    def close(self) -> None:
+        """Stop the child (it exits when its pipe closes)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            self._proc.join(timeout=30)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join(timeout=5)
+            self._proc = None
+
+
+def _child_main(conn: Any, db_url: str, fixed: Any, tz: str | None, spool_dir: str) -> None:
+    """The drain process: hold the drain lock, then load batches until the pipe closes."""
+    from sinks.database import connect
+
+    lock_fd = os.open(Path(spool_dir) / "DRAIN_LOCK", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)  # waits for an orphaned predecessor to finish
+    engine = connect(db_url)
+    clock = Clock(fixed=fixed, server_tz_name=tz)
+    try:
+        while True:
+            try:
+                batch, hashes = conn.recv()
+            except (EOFError, OSError):
+                return
+            try:
+                reply: tuple[str, Any] = ("ok", _load_batch(batch, input_hashes=hashes, engine=engine, clock=clock))
+            except _RETRYABLE as exc:
+                reply = ("retry", _describe(exc))
+            except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+                reply = ("refused" if _terminal(exc) else "error", _describe(exc))
+                if reply[0] == "error":
+                    log.exception("drain process: batch failed")
+            try:
+                conn.send(reply)
+            except (EOFError, OSError):
+                return
+    finally:
+        engine.dispose()
+        os.close(lock_fd)
 
 
 def _quiet(*_args: object) -> None:
