@@ -90,15 +90,25 @@ letters go. `"space"` turns every surviving literal `+` into a space.
 
 def _filter(column: str, *, use_non_latin: bool) -> pl.Expr:
     body, plus = ALLOWED[column]
-    value = pl.col(column).cast(pl.String).fill_null("")
     if body is None:
-        value = value.str.replace_all(r'[;#"]', "")
+        bad = r'[;#"]'
     else:
         letters = r"\p{L}" if use_non_latin else "a-zA-Z"
-        value = value.str.replace_all(f"[^{body.replace('{L}', letters)}]", "")
-    if plus == "space":
-        value = value.str.replace_all("+", " ", literal=True)
-    return value.alias(column)
+        bad = f"[^{body.replace('{L}', letters)}]"
+    touched = f"{bad}|\\+" if plus == "space" else bad
+
+    def apply(values: pl.Series) -> pl.Series:
+        values = values.cast(pl.String).fill_null("")
+        # NOTE: most lead files are clean already; a scan is about half a rewrite, so a
+        # column with nothing to remove or convert is returned as it is.
+        if not values.str.contains(touched).any():
+            return values
+        values = values.str.replace_all(bad, "")
+        if plus == "space":
+            values = values.str.replace_all("+", " ", literal=True)
+        return values
+
+    return pl.col(column).map_batches(apply, return_dtype=pl.String).alias(column)
 
 
 def clean(lf: pl.LazyFrame, *, use_non_latin: bool = False) -> pl.LazyFrame:
