@@ -43,11 +43,14 @@ def write_children(
     custom_fields_enabled: bool,
     dry_run: bool,
     redo: list[int],
+    dry_next_ids: dict[str, int] | None = None,
 ) -> pl.DataFrame:
     """Write the child rows of the accepted leads; returns `source_row` and one column per NOTICE.
 
     `redo` names leads whose children an interrupted run may have half written: their child rows
     are deleted first, then written again, so a rerun leaves each lead's children exactly once.
+    `dry_next_ids` carries a dry run's simulated ids from batch to batch (table name → next free
+    id, updated here), so the `hopper_id`s it reports are those a real run would get.
     """
     out = leads.select("source_row")
     if leads.height == 0:
@@ -82,7 +85,11 @@ def write_children(
         ctx = hopper_context(conn)
         rows, hop_notices = hopper_rows(hop, utc_now=utc_now, user=user, **ctx)
         added = rows.join(hop_notices.filter(pl.col("hopper_added")).select("source_row"), on="source_row")
-        ids = insert_hopper_rows(conn, added.drop("source_row"), simulate=dry_run)
+        simulated = dry_next_ids if dry_run and dry_next_ids is not None else {}
+        ids = insert_hopper_rows(conn, added.drop("source_row"), simulate=dry_run,
+                                 first_free=simulated.get("vicidial_hopper", 0))
+        if ids.height:
+            simulated["vicidial_hopper"] = int(ids.get_column("hopper_id").max()) + 1  # type: ignore[arg-type]
         notices.append(hopper_added_notice(hop_notices, ids).select("source_row", "hopper_notice"))
 
     callbacks = _asking(leads, "callback")  # A18

@@ -50,6 +50,7 @@ from sinks.ledger import (
     existing_lead_ids,
     file_hash,
     forget_input,
+    ledger as ledger_table,
     mark_stage,
     read_ledger,
     record_reserved,
@@ -185,6 +186,7 @@ class _Loader:
         self.rejects = RejectsFile(settings.rejects) if settings.rejects else None
         self._dry_accepted: list[pl.DataFrame] = []
         self._dry_next_id = 0
+        self._dry_next_ids: dict[str, int] = {}
         with engine.connect() as conn:
             self.actor = self._actor(conn)
             self.phone_codes = load_phone_codes(conn)
@@ -199,6 +201,11 @@ class _Loader:
         self.servers_local_gmt = servers
         if not settings.dry_run:
             ensure_ledger_tables(engine)
+        # a dry run predicts the real run, so it reads the ledger (never writes it), unless the
+        # real run would forget this input (`force_reload`) or no run has created the ledger yet
+        self.reads_ledger = not settings.dry_run or (
+            not settings.force_reload and sa.inspect(engine).has_table(ledger_table.name)
+        )
 
     def _actor(self, conn: sa.Connection) -> Actor:
         row = load_user(conn, self.settings.user)
@@ -278,7 +285,7 @@ class _Loader:
 
     def _ledger_states(self, settled: pl.DataFrame, input_hash: str) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
-        if self.settings.dry_run or not input_hash or settled.height == 0:
+        if not self.reads_ledger or not input_hash or settled.height == 0:
             return empty
         rows = settled.get_column(SOURCE_ROW)
         with self.engine.connect() as conn:
@@ -358,6 +365,7 @@ class _Loader:
                         conn, both, now=now, utc_now=self.clock.utc(now), user=self.actor.user,
                         custom_fields_enabled=self.custom_fields_enabled, dry_run=s.dry_run,
                         redo=recovered.get_column("lead_id").to_list(),
+                        dry_next_ids=self._dry_next_ids,
                     )
                 if not s.dry_run:
                     mark_stage(conn, input_hash, both.get_column("lead_id").to_list(), "done")

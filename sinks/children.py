@@ -109,13 +109,19 @@ def _locked(conn: sa.Connection, table: str) -> Iterator[None]:
         yield
 
 
-def insert_hopper_rows(conn: sa.Connection, rows: pl.DataFrame, *, simulate: bool = False) -> pl.DataFrame:
-    """Insert hopper rows with ids allocated under the table's lock; returns `lead_id`, `hopper_id`."""
+def insert_hopper_rows(
+    conn: sa.Connection, rows: pl.DataFrame, *, simulate: bool = False, first_free: int = 0
+) -> pl.DataFrame:
+    """Insert hopper rows with ids allocated under the table's lock; returns `lead_id`, `hopper_id`.
+
+    `simulate` only allocates the ids; `first_free` is the lowest id to hand out (a dry run's
+    earlier batches simulated the ids below it).
+    """
     if rows.height == 0:
         return pl.DataFrame(schema={"lead_id": pl.Int64, "hopper_id": pl.Int64})
     t = tables.vicidial_hopper
     with _locked(conn, t.name):
-        first = next_id(conn, t, "hopper_id")
+        first = max(next_id(conn, t, "hopper_id"), first_free)
         rows = rows.with_columns(hopper_id=pl.int_range(first, first + rows.height, dtype=pl.Int64))
         if not simulate:
             bulk_insert(conn, t, rows.select([c for c in rows.columns if c in t.c]))
