@@ -145,3 +145,86 @@ def snapshot(engine: sa.Engine, extra: Sequence[str] = ()) -> dict[str, list[dic
     for name in extra:
         out[name] = table_rows(engine, name, order_by=["lead_id"])
     return out
+
+
+def create_custom_fields(conn: sa.Connection, list_id: int = 101) -> None:
+    """A `custom_<list_id>` table with two TEXT fields, `color` (10) and `size` (5), defined."""
+    tables.custom_table(
+        list_id, [sa.Column("color", sa.String(10)), sa.Column("size", sa.String(5))]
+    ).create(conn)
+    conn.execute(
+        sa.insert(tables.vicidial_lists_fields),
+        [
+            {
+                "list_id": list_id,
+                "field_label": "color",
+                "field_type": "TEXT",
+                "field_rank": 1,
+                "field_max": 10,
+            },
+            {
+                "list_id": list_id,
+                "field_label": "size",
+                "field_type": "TEXT",
+                "field_rank": 2,
+                "field_max": 5,
+            },
+        ],
+    )
+
+
+def phone(i: int) -> str:
+    """The `i`-th test phone number (10 digits, area code 727)."""
+    return f"727{5_500_000 + i:07d}"
+
+
+FEATURE_COLUMNS = (
+    "phone_number",
+    "first_name",
+    "multi_alt_phones",
+    "add_to_hopper",
+    "callback",
+    "callback_datetime",
+    "campaign_id",
+    "custom_fields",
+    "color",
+    "size",
+)
+
+
+def feature_rows(count: int, *, dup_every: int = 0, bad_every: int = 0) -> list[dict[str, str]]:
+    """Lead rows with children of every kind mixed in (alt phones, hopper, callbacks, custom).
+
+    Every `dup_every`-th row repeats the phone number of the row three before it (an in-batch
+    duplicate under DUPLIST), every `bad_every`-th row has a too short phone number.
+    """
+    rows: list[dict[str, str]] = []
+    for i in range(1, count + 1):
+        row = dict.fromkeys(FEATURE_COLUMNS, "")
+        row["phone_number"] = phone(i)
+        row["first_name"] = f"Lead{i}"
+        if dup_every and i % dup_every == 0 and i > 3:
+            row["phone_number"] = rows[i - 4]["phone_number"]
+        if bad_every and i % bad_every == 0:
+            row["phone_number"] = "123"
+        if i % 5 == 0:
+            row["multi_alt_phones"] = f"{phone(i + 100_000)}_1_work!{phone(i + 200_000)}"
+        if i % 7 == 0:
+            row["add_to_hopper"] = "Y"
+        if i % 11 == 0:
+            row |= {"callback": "Y", "callback_datetime": "NOW", "campaign_id": "TESTCAMP"}
+        if i % 3 == 0:
+            row |= {"custom_fields": "Y", "color": f"c{i}", "size": "large"}
+        rows.append(row)
+    return rows
+
+
+def rerun_view(first: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a rerun of an input must report: loaded rows `already_loaded`, the rest as before."""
+    out = []
+    for r in first:
+        if r["status"] == "added":
+            out.append({**r, "status": "already_loaded", "response": []})
+        else:
+            out.append(r)
+    return out
