@@ -70,10 +70,16 @@ class Phase:
             return round(lat[min(len(lat) - 1, int(len(lat) * p))] * 1000, 2) if lat else None
 
         return {
-            "phase": self.name, "seconds": round(self.seconds, 2), "requests": self.requests,
+            "phase": self.name,
+            "seconds": round(self.seconds, 2),
+            "requests": self.requests,
             "requests_per_s": round(self.requests / self.seconds, 1) if self.seconds else None,
-            "leads": self.leads, "leads_per_s": round(self.leads / self.seconds, 1) if self.seconds else None,
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "errors": self.errors, "refused_503": self.refused,
+            "leads": self.leads,
+            "leads_per_s": round(self.leads / self.seconds, 1) if self.seconds else None,
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+            "errors": self.errors,
+            "refused_503": self.refused,
         }
 
 
@@ -92,12 +98,35 @@ def _health(port: int) -> dict[str, Any]:
         conn.close()
 
 
-def start_server(db_url: str, spool: Path, port: int, args: argparse.Namespace, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    db_url: str, spool: Path, port: int, args: argparse.Namespace, log: Path
+) -> subprocess.Popen[bytes]:
     """`leadpipe serve` in a subprocess; returns once `/health` answers."""
-    cmd = [sys.executable, "-c", _SERVE, db_url, "serve", "--host", HOST, "--port", str(port),
-           "--spool", str(spool), "--mode", args.mode, "--batch-ms", str(args.batch_ms),
-           "--batch-rows", str(args.batch_rows), "--max-leads-per-request", str(max(args.batch, 1)),
-           "--auth-cache-seconds", "5", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-c",
+        _SERVE,
+        db_url,
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--spool",
+        str(spool),
+        "--mode",
+        args.mode,
+        "--batch-ms",
+        str(args.batch_ms),
+        "--batch-rows",
+        str(args.batch_rows),
+        "--max-leads-per-request",
+        str(max(args.batch, 1)),
+        "--auth-cache-seconds",
+        "5",
+        "--log-level",
+        "warning",
+    ]
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 60
@@ -113,7 +142,9 @@ def start_server(db_url: str, spool: Path, port: int, args: argparse.Namespace, 
     sys.exit("serve did not start within 60 s")
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
@@ -124,8 +155,14 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return status, body
 
 
-async def _run_phase(phase: Phase, port: int, seconds: float, connections: int,
-                     make: Any, numbers: itertools.count[int]) -> None:
+async def _run_phase(
+    phase: Phase,
+    port: int,
+    seconds: float,
+    connections: int,
+    make: Any,
+    numbers: itertools.count[int],
+) -> None:
     stop_at = time.monotonic() + seconds
 
     async def worker() -> None:
@@ -175,20 +212,50 @@ def _acknowledged(status: int, body: bytes, leads: int) -> bool:
 
 def _single(numbers: itertools.count[int]) -> tuple[bytes, list[str]]:
     phone = f"7{next(numbers):09d}"
-    query = urlencode({"source": "bench", "user": "6666", "pass": "1234", "function": "add_lead",
-                       "phone_number": phone, "list_id": "101", "first_name": "Ana", "last_name": "Smith"})
-    return f"GET /vicidial/non_agent_api.php?{query} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode(), [phone]
+    query = urlencode(
+        {
+            "source": "bench",
+            "user": "6666",
+            "pass": "1234",
+            "function": "add_lead",
+            "phone_number": phone,
+            "list_id": "101",
+            "first_name": "Ana",
+            "last_name": "Smith",
+        }
+    )
+    return f"GET /vicidial/non_agent_api.php?{query} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode(), [
+        phone
+    ]
 
 
 def _batch_maker(size: int) -> Any:
     def make(numbers: itertools.count[int]) -> tuple[bytes, list[str]]:
         phones = [f"7{next(numbers):09d}" for _ in range(size)]
-        body = json.dumps({"user": "6666", "pass": "1234", "source": "bench", "list_id": "101",
-                           "leads": [{"phone_number": p, "first_name": "Ana", "last_name": "Smith",
-                                      "city": "Tampa", "state": "FL"} for p in phones]}).encode()
-        head = (f"POST /leads HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        body = json.dumps(
+            {
+                "user": "6666",
+                "pass": "1234",
+                "source": "bench",
+                "list_id": "101",
+                "leads": [
+                    {
+                        "phone_number": p,
+                        "first_name": "Ana",
+                        "last_name": "Smith",
+                        "city": "Tampa",
+                        "state": "FL",
+                    }
+                    for p in phones
+                ],
+            }
+        ).encode()
+        head = (
+            f"POST /leads HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
         return head + body, phones
+
     return make
 
 
@@ -207,7 +274,11 @@ def verify(db_url: str, acked: list[str]) -> dict[str, int]:
     engine = connect(db_url)
     t = tables.vicidial_list
     with engine.connect() as conn:
-        counts = dict(conn.execute(sa.select(t.c.phone_number, sa.func.count()).group_by(t.c.phone_number)).all())
+        counts = dict(
+            conn.execute(
+                sa.select(t.c.phone_number, sa.func.count()).group_by(t.c.phone_number)
+            ).all()
+        )
     engine.dispose()
     return {
         "acknowledged": len(acked),
@@ -218,11 +289,17 @@ def verify(db_url: str, acked: list[str]) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="Length of each phase.")
     parser.add_argument("--mode", choices=["sync", "queued"], default="sync")
-    parser.add_argument("--connections", type=int, default=64, help="Connections for single add_lead calls.")
-    parser.add_argument("--batch-connections", type=int, default=8, help="Connections for JSON batches.")
+    parser.add_argument(
+        "--connections", type=int, default=64, help="Connections for single add_lead calls."
+    )
+    parser.add_argument(
+        "--batch-connections", type=int, default=8, help="Connections for JSON batches."
+    )
     parser.add_argument("--batch", type=int, default=500, help="Leads per JSON batch.")
     parser.add_argument("--batch-ms", type=int, default=50)
     parser.add_argument("--batch-rows", type=int, default=5_000)
@@ -244,13 +321,23 @@ def main() -> None:
         try:
             if "single" not in args.skip:
                 phase = Phase("add_lead single requests")
-                asyncio.run(_run_phase(phase, port, args.seconds, args.connections, _single, numbers))
+                asyncio.run(
+                    _run_phase(phase, port, args.seconds, args.connections, _single, numbers)
+                )
                 phases.append(phase)
                 print(json.dumps(phase.report()), flush=True)
             if "batch" not in args.skip:
                 phase = Phase(f"POST /leads batches of {args.batch}")
-                asyncio.run(_run_phase(phase, port, args.seconds, args.batch_connections,
-                                       _batch_maker(args.batch), numbers))
+                asyncio.run(
+                    _run_phase(
+                        phase,
+                        port,
+                        args.seconds,
+                        args.batch_connections,
+                        _batch_maker(args.batch),
+                        numbers,
+                    )
+                )
                 phases.append(phase)
                 print(json.dumps(phase.report()), flush=True)
             drain = wait_drained(port, timeout=max(600.0, args.seconds * 10))
@@ -261,9 +348,13 @@ def main() -> None:
         acked = [p for phase in phases for p in phase.acked]
         check = verify(db_url, acked)
         summary = {
-            "mode": args.mode, "cpus": os.cpu_count(), "phases": [p.report() for p in phases],
-            "drain_after_load_s": round(drain, 2), "drained_leads": health.get("drained_leads"),
-            "verify": check, "ok": check["missing"] == 0 and check["duplicated"] == 0,
+            "mode": args.mode,
+            "cpus": os.cpu_count(),
+            "phases": [p.report() for p in phases],
+            "drain_after_load_s": round(drain, 2),
+            "drained_leads": health.get("drained_leads"),
+            "verify": check,
+            "ok": check["missing"] == 0 and check["duplicated"] == 0,
         }
         print(json.dumps(summary, indent=2))
         if not summary["ok"]:

@@ -28,6 +28,7 @@ import logging
 import multiprocessing
 import os
 import secrets
+import signal
 import struct
 import threading
 import time
@@ -159,7 +160,10 @@ class Spool:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             os.close(self._lock_fd)
-            msg = f"spool `{directory}` is in use by another `leadpipe serve`: give each server its own `--spool`"
+            msg = (
+                f"spool `{directory}` is in use by another `leadpipe serve`: "
+                "give each server its own `--spool`"
+            )
             raise SpoolBusyError(msg) from exc
         self.spool_id = self._spool_id()
         self._lock = threading.Lock()  # appends, rotation, pending state
@@ -284,8 +288,14 @@ class Spool:
                 path.unlink(missing_ok=True)
 
     # -- appends ------------------------------------------------------------------------
-    def append(self, *, user: str, leads: list[dict[str, str]], meta: dict[str, Any] | None = None,
-               request_id: str | None = None) -> Record:
+    def append(
+        self,
+        *,
+        user: str,
+        leads: list[dict[str, str]],
+        meta: dict[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> Record:
         """Write one request's record; its `durable` future resolves once it is on disk.
 
         Raises:
@@ -298,7 +308,13 @@ class Spool:
                 raise SpoolFullError(msg, retry_after=5)
             seg = self._active
             assert seg is not None
-            body = {"id": request_id, "user": user, "first_row": seg.next_row, "leads": leads, "meta": meta or {}}
+            body = {
+                "id": request_id,
+                "user": user,
+                "first_row": seg.next_row,
+                "leads": leads,
+                "meta": meta or {},
+            }
             payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             size = len(payload) + _HEADER.size
             if self.pending_bytes and self.pending_bytes + size > self.settings.max_pending_bytes:
@@ -312,11 +328,15 @@ class Spool:
             assert seg is not None
             if body["first_row"] != seg.next_row:  # rotated: re-number in the new segment
                 body["first_row"] = seg.next_row
-                payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(
+                    "utf-8"
+                )
                 size = len(payload) + _HEADER.size
             offset = os.lseek(self._fd, 0, os.SEEK_END)
             _write_all(self._fd, _HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
-            record = Record(request_id, seg.number, offset, size, seg.next_row, user, leads, meta or {})
+            record = Record(
+                request_id, seg.number, offset, size, seg.next_row, user, leads, meta or {}
+            )
             record.done.set_running_or_notify_cancel()
             record.durable.set_running_or_notify_cancel()
             seg.next_row += len(leads)
@@ -379,7 +399,9 @@ class Spool:
                 self._ready.wait(timeout=left)
             more_until = time.monotonic() + wait_more
             while True:
-                while self._pending and (not taken or rows + len(self._pending[0].leads) <= max_rows):
+                while self._pending and (
+                    not taken or rows + len(self._pending[0].leads) <= max_rows
+                ):
                     record = self._pending.popleft()
                     taken.append(record)
                     rows += len(record.leads)
@@ -398,11 +420,17 @@ class Spool:
         """Record drained records durably, resolve their waiters and free their space."""
         by_segment: dict[int, list[tuple[Record, Results]]] = {}
         for record, results in done:
-            by_segment.setdefault(record.segment, []).append((record, merge_skipped(record, results)))
+            by_segment.setdefault(record.segment, []).append(
+                (record, merge_skipped(record, results))
+            )
         for number, items in by_segment.items():
             lines = b"".join(
-                json.dumps({"offset": r.offset, "id": r.request_id, "results": res},
-                           ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+                json.dumps(
+                    {"offset": r.offset, "id": r.request_id, "results": res},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                ).encode("utf-8")
+                + b"\n"
                 for r, res in items
             )
             path = self.directory / f"{_segment_name(number)}.done"
@@ -492,11 +520,26 @@ def _read_records(path: Path, number: int) -> list[Record]:
         if length > _MAX_RECORD or end > len(data) or zlib.crc32(payload) != crc:
             break
         body = json.loads(payload)
-        records.append(Record(body["id"], number, pos, end - pos, int(body["first_row"]), body["user"],
-                              body["leads"], body.get("meta", {})))
+        records.append(
+            Record(
+                body["id"],
+                number,
+                pos,
+                end - pos,
+                int(body["first_row"]),
+                body["user"],
+                body["leads"],
+                body.get("meta", {}),
+            )
+        )
         pos = end
     if pos != len(data):
-        log.warning("spool segment %s: cutting %d bytes of a torn record at offset %d", path, len(data) - pos, pos)
+        log.warning(
+            "spool segment %s: cutting %d bytes of a torn record at offset %d",
+            path,
+            len(data) - pos,
+            pos,
+        )
         with path.open("r+b") as handle:
             handle.truncate(pos)
             os.fsync(handle.fileno())
@@ -531,8 +574,10 @@ def _frame(rows: list[tuple[int, dict[str, str]]]) -> pl.DataFrame:
     # NOTE: `rules.responses.error_lines` returns one row when no row of a batch is rejected,
     # which breaks the runner's report; one row that always fails step A1 keeps a rejected row
     # in every batch. It never reaches the ledger or `vicidial_list` and is dropped below.
-    sentinel = pl.DataFrame({"phone_number": [""], "source": ["-"], "source_row": [_SENTINEL_ROW]},
-                            schema={"phone_number": pl.String, "source": pl.String, "source_row": pl.Int64})
+    sentinel = pl.DataFrame(
+        {"phone_number": [""], "source": ["-"], "source_row": [_SENTINEL_ROW]},
+        schema={"phone_number": pl.String, "source": pl.String, "source_row": pl.Int64},
+    )
     return pl.concat([sentinel, frame], how="diagonal")
 
 
@@ -544,19 +589,28 @@ def _as_batch(records: list[Record]) -> Batch:
     return [(r.segment, r.first_row, r.user, r.leads) for r in records]
 
 
-def _load_batch(batch: Batch, *, input_hashes: dict[int, str], engine: sa.Engine,
-                clock: Clock) -> dict[tuple[int, int], dict[str, Any]]:
-    """Run a micro-batch through `load_frames` once per (segment, user); results by (segment, row)."""
+def _load_batch(
+    batch: Batch, *, input_hashes: dict[int, str], engine: sa.Engine, clock: Clock
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """Run a micro-batch through `load_frames` per (segment, user); results by (segment, row)."""
     groups: dict[tuple[int, str], list[tuple[int, dict[str, str]]]] = {}
     for segment, first_row, user, leads in batch:
         for i, lead in enumerate(leads):
             groups.setdefault((segment, lead.get("user") or user), []).append((first_row + i, lead))
     found: dict[tuple[int, int], dict[str, Any]] = {}
     for (segment, user), rows in groups.items():
-        settings = LoadSettings(user=user, options={"source": ""}, keep_results=True, pipeline="webhook")
-        summary = load_frames([_frame(rows)], name=f"webhook:{_segment_name(segment)}",
-                              input_hash=input_hashes[segment], engine=engine, settings=settings,
-                              clock=clock, on_rows=_quiet)
+        settings = LoadSettings(
+            user=user, options={"source": ""}, keep_results=True, pipeline="webhook"
+        )
+        summary = load_frames(
+            [_frame(rows)],
+            name=f"webhook:{_segment_name(segment)}",
+            input_hash=input_hashes[segment],
+            engine=engine,
+            settings=settings,
+            clock=clock,
+            on_rows=_quiet,
+        )
         assert summary.results is not None
         mine = {row for row, _lead in rows}
         for row in summary.results.iter_rows(named=True):
@@ -564,13 +618,17 @@ def _load_batch(batch: Batch, *, input_hashes: dict[int, str], engine: sa.Engine
             # source_row that it did not receive (another user's leads of the same segment).
             if row["source_row"] in mine:
                 found[(segment, row["source_row"])] = {
-                    "status": row["status"], "lead_id": row["lead_id"],
-                    "reject_reason": row["reject_reason"], "response": list(row["response"]),
+                    "status": row["status"],
+                    "lead_id": row["lead_id"],
+                    "reject_reason": row["reject_reason"],
+                    "response": list(row["response"]),
                 }
     return found
 
 
-def _by_record(records: list[Record], found: dict[tuple[int, int], dict[str, Any]]) -> list[tuple[Record, Results]]:
+def _by_record(
+    records: list[Record], found: dict[tuple[int, int], dict[str, Any]]
+) -> list[tuple[Record, Results]]:
     return [
         (record, [found[(record.segment, record.first_row + i)] for i in range(len(record.leads))])
         for record in records
@@ -593,7 +651,9 @@ def load_records(
         SinkRetryableError: the database failed temporarily; the records may be loaded again.
     """
     hashes = {r.segment: spool.input_hash(r.segment) for r in records}
-    return _by_record(records, _load_batch(_as_batch(records), input_hashes=hashes, engine=engine, clock=clock))
+    return _by_record(
+        records, _load_batch(_as_batch(records), input_hashes=hashes, engine=engine, clock=clock)
+    )
 
 
 class ProcessLoader:
@@ -613,15 +673,29 @@ class ProcessLoader:
     def _start(self) -> None:
         parent, child = self._ctx.Pipe()
         self._proc = self._ctx.Process(
-            target=_child_main, name="leadpipe-drain", daemon=True,
-            args=(child, self.db_url, self.clock.fixed, self.clock.server_tz_name, str(self.spool_dir)),
+            target=_child_main,
+            name="leadpipe-drain",
+            daemon=True,
+            args=(
+                child,
+                self.db_url,
+                self.clock.fixed,
+                self.clock.server_tz_name,
+                str(self.spool_dir),
+            ),
         )
         self._proc.start()
         child.close()
         self._conn = parent
 
-    def __call__(self, records: list[Record], *, spool: Spool, engine: sa.Engine | None = None,
-                 clock: Clock | None = None) -> list[tuple[Record, Results]]:
+    def __call__(
+        self,
+        records: list[Record],
+        *,
+        spool: Spool,
+        engine: sa.Engine | None = None,
+        clock: Clock | None = None,
+    ) -> list[tuple[Record, Results]]:
         """Send a micro-batch to the child and wait for its results."""
         if self._proc is None or not self._proc.is_alive():
             self._start()
@@ -659,6 +733,10 @@ def _child_main(conn: Any, db_url: str, fixed: Any, tz: str | None, spool_dir: s
     """The drain process: hold the drain lock, then load batches until the pipe closes."""
     from sinks.database import connect
 
+    # The server decides when this process ends (it closes the pipe): a Ctrl-C or SIGTERM sent
+    # to the whole process group must not cut a batch in the middle.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     lock_fd = os.open(Path(spool_dir) / "DRAIN_LOCK", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(lock_fd, fcntl.LOCK_EX)  # waits for an orphaned predecessor to finish
     engine = connect(db_url)
@@ -670,10 +748,13 @@ def _child_main(conn: Any, db_url: str, fixed: Any, tz: str | None, spool_dir: s
             except (EOFError, OSError):
                 return
             try:
-                reply: tuple[str, Any] = ("ok", _load_batch(batch, input_hashes=hashes, engine=engine, clock=clock))
+                reply: tuple[str, Any] = (
+                    "ok",
+                    _load_batch(batch, input_hashes=hashes, engine=engine, clock=clock),
+                )
             except _RETRYABLE as exc:
                 reply = ("retry", _describe(exc))
-            except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+            except Exception as exc:
                 reply = ("refused" if _terminal(exc) else "error", _describe(exc))
                 if reply[0] == "error":
                     log.exception("drain process: batch failed")
@@ -703,9 +784,15 @@ def merge_skipped(record: Record, results: Results) -> Results:
 def _failed(record: Record, exc: BaseException) -> Results:
     detail = _describe(exc)
     return [
-        {"status": "failed", "lead_id": None, "reject_reason": "LEAD_NOT_ADDED",
-         "response": [f"ERROR: add_lead LEAD HAS NOT BEEN ADDED - {lead.get('phone_number', '')}|"
-                      f"{lead.get('list_id', '')}|{detail}|{lead.get('user') or record.user}"]}
+        {
+            "status": "failed",
+            "lead_id": None,
+            "reject_reason": "LEAD_NOT_ADDED",
+            "response": [
+                f"ERROR: add_lead LEAD HAS NOT BEEN ADDED - {lead.get('phone_number', '')}|"
+                f"{lead.get('list_id', '')}|{detail}|{lead.get('user') or record.user}"
+            ],
+        }
         for lead in record.leads
     ]
 
@@ -772,17 +859,25 @@ class Drainer:
         s = self.spool.settings
         backoff = 0.1
         while not self._stop.is_set():
-            records = self.spool.take(max_rows=s.batch_rows, wait_first=0.2, wait_more=s.batch_ms / 1000)
+            records = self.spool.take(
+                max_rows=s.batch_rows, wait_first=0.2, wait_more=s.batch_ms / 1000
+            )
             if not records:
                 continue
             try:
                 done = self._attempt(records)
-            except Exception as exc:  # noqa: BLE001 - kept in the spool and retried
+            except Exception as exc:
                 self.last_error = _describe(exc)
                 if isinstance(exc, _RETRYABLE):
-                    log.warning("webhook drain: temporary failure, retry in %.1fs: %s", backoff, self.last_error)
+                    log.warning(
+                        "webhook drain: temporary failure, retry in %.1fs: %s",
+                        backoff,
+                        self.last_error,
+                    )
                 else:
-                    log.error("webhook drain: unexpected failure, retry in %.1fs", backoff, exc_info=exc)
+                    log.error(
+                        "webhook drain: unexpected failure, retry in %.1fs", backoff, exc_info=exc
+                    )
                 self.spool.give_back(records)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -799,14 +894,20 @@ class Drainer:
             if not _terminal(exc):
                 raise
             self.last_error = _describe(exc)
-            log.warning("webhook drain: batch of %d records refused: %s", len(records), self.last_error)
+            log.warning(
+                "webhook drain: batch of %d records refused: %s", len(records), self.last_error
+            )
         done: list[tuple[Record, Results]] = []
         for record in records:  # isolate the record(s) refused
             try:
-                done.extend(self._load([record], spool=self.spool, engine=self.engine, clock=self.clock))
+                done.extend(
+                    self._load([record], spool=self.spool, engine=self.engine, clock=self.clock)
+                )
             except Exception as exc:
                 if not _terminal(exc):
                     raise
-                log.warning("webhook drain: request %s refused: %s", record.request_id, _describe(exc))
+                log.warning(
+                    "webhook drain: request %s refused: %s", record.request_id, _describe(exc)
+                )
                 done.append((record, _failed(record, exc)))
         return done

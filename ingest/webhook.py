@@ -31,7 +31,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from email.parser import BytesParser
@@ -83,18 +83,61 @@ API_PATH = "/vicidial/non_agent_api.php"
 
 # Other non-agent API functions: answered with a leadpipe line, not VICIdial's, since this
 # receiver does not implement them (seeds/000 lists them).
-_OTHER_FUNCTIONS = frozenset({
-    "sounds_list", "moh_list", "vm_list", "blind_monitor", "agent_ingroup_info", "recording_lookup",
-    "did_log_export", "agent_stats_export", "user_group_status", "in_group_status", "agent_status",
-    "callid_info", "lead_field_info", "lead_all_info", "lead_status_search", "call_status_stats",
-    "call_dispo_report", "phone_number_log", "update_lead", "batch_update_lead", "add_user",
-    "copy_user", "update_user", "add_group_alias", "add_phone", "update_phone", "add_phone_alias",
-    "update_phone_alias", "update_list", "add_list", "list_info", "list_custom_fields",
-    "check_phone_number", "update_campaign", "update_did", "update_alt_url", "update_presets",
-    "update_remote_agent", "lead_callback_info", "logged_in_agents", "server_refresh",
-    "agent_campaigns", "campaigns_list", "hopper_list", "lead_search", "ccc_lead_info",
-    "update_cid_group_entry", "add_did", "copy_did", "delete_lead", "update_log_entry",
-})
+_OTHER_FUNCTIONS = frozenset(
+    {
+        "sounds_list",
+        "moh_list",
+        "vm_list",
+        "blind_monitor",
+        "agent_ingroup_info",
+        "recording_lookup",
+        "did_log_export",
+        "agent_stats_export",
+        "user_group_status",
+        "in_group_status",
+        "agent_status",
+        "callid_info",
+        "lead_field_info",
+        "lead_all_info",
+        "lead_status_search",
+        "call_status_stats",
+        "call_dispo_report",
+        "phone_number_log",
+        "update_lead",
+        "batch_update_lead",
+        "add_user",
+        "copy_user",
+        "update_user",
+        "add_group_alias",
+        "add_phone",
+        "update_phone",
+        "add_phone_alias",
+        "update_phone_alias",
+        "update_list",
+        "add_list",
+        "list_info",
+        "list_custom_fields",
+        "check_phone_number",
+        "update_campaign",
+        "update_did",
+        "update_alt_url",
+        "update_presets",
+        "update_remote_agent",
+        "lead_callback_info",
+        "logged_in_agents",
+        "server_refresh",
+        "agent_campaigns",
+        "campaigns_list",
+        "hopper_list",
+        "lead_search",
+        "ccc_lead_info",
+        "update_cid_group_entry",
+        "add_did",
+        "copy_did",
+        "delete_lead",
+        "update_log_entry",
+    }
+)
 
 # ingest.md 3.3 / exports.md 1.2: characters kept in `user`, `pass` and `function`.
 _AUTH_LATIN = re.compile(r"[^-_0-9a-zA-Z]")
@@ -108,7 +151,9 @@ def _clean_auth(value: str, *, non_latin: bool) -> str:
     ('6666', 'jöe')
     """
     if non_latin:
-        return "".join(c for c in value if c in "-_" or (c.isalnum() and (c.isalpha() or c in "0123456789")))
+        return "".join(
+            c for c in value if c in "-_" or (c.isalnum() and (c.isalpha() or c in "0123456789"))
+        )
     return _AUTH_LATIN.sub("", value)
 
 
@@ -125,9 +170,10 @@ class _LeadBase(BaseModel):
 
     user: Annotated[str, StringConstraints(max_length=100)] = ""
     pass_: Annotated[str, StringConstraints(max_length=100)] = Field("", alias="pass")
-    custom: dict[Annotated[str, StringConstraints(max_length=64)],
-                 Annotated[str, StringConstraints(max_length=_MAX_CUSTOM_VALUE)]] = Field(
-        default_factory=dict, max_length=_MAX_CUSTOM)
+    custom: dict[
+        Annotated[str, StringConstraints(max_length=64)],
+        Annotated[str, StringConstraints(max_length=_MAX_CUSTOM_VALUE)],
+    ] = Field(default_factory=dict, max_length=_MAX_CUSTOM)
 
     @model_validator(mode="before")
     @classmethod
@@ -155,7 +201,10 @@ class _LeadBase(BaseModel):
 _KNOWN = frozenset({"user", "pass", *LEAD_FIELDS, *OPTION_FIELDS})
 _NOT_CUSTOM = frozenset({"function", "DB", "leads"})
 
-LeadIn = create_model(
+_LEAD_FIELDS: dict[str, Any] = {
+    name: (_Long if name in _LONG_FIELDS else _Short, "") for name in (*LEAD_FIELDS, *OPTION_FIELDS)
+}
+LeadIn: type[_LeadBase] = create_model(
     "LeadIn",
     __base__=_LeadBase,
     __doc__="""The shape of one lead: add_lead's parameters as strings with length limits.
@@ -166,18 +215,29 @@ LeadIn = create_model(
     >>> LeadIn.model_validate({"phone_number": 7275551212, "zip_extra": "9", "bad key": 1}).fields()
     {'phone_number': '7275551212', 'zip_extra': '9'}
     """,
-    **{name: (_Long if name in _LONG_FIELDS else _Short, "") for name in (*LEAD_FIELDS, *OPTION_FIELDS)},
+    **_LEAD_FIELDS,
 )
-_LEADS = TypeAdapter(list[LeadIn])
+_LEADS: TypeAdapter[list[_LeadBase]] = TypeAdapter(list[LeadIn])  # type: ignore[valid-type]
 
 
 class _Problem(Exception):
     """A request leadpipe refuses before VICIdial's logic runs (shape, size, capacity)."""
 
-    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None,
-                 detail: Any = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        detail: Any = None,
+    ) -> None:
         super().__init__(message)
-        self.status, self.message, self.headers, self.detail = status, message, headers or {}, detail
+        self.status, self.message, self.headers, self.detail = (
+            status,
+            message,
+            headers or {},
+            detail,
+        )
 
 
 # -- login ----------------------------------------------------------------------------------
@@ -214,7 +274,9 @@ class Authenticator:
         self._cache: dict[tuple[str, str, str], tuple[float, Login]] = {}
         self._lock = threading.Lock()
         with engine.connect() as conn:
-            value = conn.execute(sa.select(tables.system_settings.c.use_non_latin).limit(1)).scalar()
+            value = conn.execute(
+                sa.select(tables.system_settings.c.use_non_latin).limit(1)
+            ).scalar()
         self.non_latin = str(value or "0") == "1"
 
     def clean(self, value: str) -> str:
@@ -238,51 +300,76 @@ class Authenticator:
         """Run ingest.md 4.1 against the database; counts failures and records successes."""
         now = self.clock.now()
         now_text = now.strftime("%Y-%m-%d %H:%M:%S")
-        bad = Login(user, f"ERROR: Login incorrect, please try again: |{user}|{password}|BAD|", "BAD")
+        bad = Login(
+            user, f"ERROR: Login incorrect, please try again: |{user}|{password}|BAD|", "BAD"
+        )
         with self.engine.begin() as conn:
-            ss = conn.execute(sa.select(tables.system_settings).limit(1)).mappings().first() or {}
+            found = conn.execute(sa.select(tables.system_settings).limit(1)).mappings().first()
+            ss: Mapping[str, Any] = dict(found) if found is not None else {}
             row = load_user(conn, user) if user else None
             if row is None:
                 return bad
             if str(ss.get("pass_hash_enabled") or "0") == "1":
                 # NOTE: VICIdial hashes with its own bcrypt helper (agc/bp.pl); leadpipe cannot
                 # reproduce it, so hashed-password systems are refused rather than guessed at.
-                log.error("system_settings.pass_hash_enabled=1 is not supported by `leadpipe serve`")
+                log.error(
+                    "system_settings.pass_hash_enabled=1 is not supported by `leadpipe serve`"
+                )
                 return self._failed(conn, row, bad, ip)
             # MySQL compares `pass` with the table collation: case-insensitive, as here.
             matches = (
                 str(row.get("pass") or "").lower() == password.lower()
-                and int(row.get("user_level") or 0) > 6 and row.get("active") == "Y"
+                and int(row.get("user_level") or 0) > 6
+                and row.get("active") == "Y"
             )
             if not matches:
                 return self._failed(conn, row, bad, ip)
             cutoff = (now - timedelta(minutes=_LOCK_MINUTES)).strftime("%Y-%m-%d %H:%M:%S")
-            if int(row.get("failed_login_count") or 0) >= _LOCK_FAILURES and _text_time(row.get("last_login_date")) > cutoff:
+            if (
+                int(row.get("failed_login_count") or 0) >= _LOCK_FAILURES
+                and _text_time(row.get("last_login_date")) > cutoff
+            ):
                 line = f"ERROR: Too many login attempts, try again in 15 minutes: |{user}|LOCK|"
                 return self._failed(conn, row, Login(user, line, "LOCK"), ip)
             if not self._ip_allowed(conn, ss, row, ip):
-                return self._failed(conn, row, Login(user, f"ERROR: Your IP Address is not allowed: {ip}: ||IPBLOCK|", "IPBLOCK"), ip)
+                return self._failed(
+                    conn,
+                    row,
+                    Login(
+                        user, f"ERROR: Your IP Address is not allowed: {ip}: ||IPBLOCK|", "IPBLOCK"
+                    ),
+                    ip,
+                )
             if self._needs_2fa(conn, ss, row, now_text):
                 line = f"ERROR: Login incorrect, please try again: |{user}|{password}|2FA|"
                 return self._failed(conn, row, Login(user, line, "2FA"), ip)
             conn.execute(
-                sa.update(tables.vicidial_users).where(tables.vicidial_users.c.user_id == row["user_id"])
+                sa.update(tables.vicidial_users)
+                .where(tables.vicidial_users.c.user_id == row["user_id"])
                 .values(last_login_date=now_text, last_ip=ip[:15], failed_login_count=0)
             )
         login = Login(user)
         if self.cache_seconds > 0:
             with self._lock:
-                self._cache[(user.lower(), password, ip)] = (time.monotonic() + self.cache_seconds, login)
+                self._cache[(user.lower(), password, ip)] = (
+                    time.monotonic() + self.cache_seconds,
+                    login,
+                )
         return login
 
     def _failed(self, conn: sa.Connection, row: dict[str, Any], login: Login, ip: str) -> Login:
         t = tables.vicidial_users
         conn.execute(
-            sa.update(t).where(t.c.user_id == row["user_id"]).values(
-                failed_login_count=sa.case((t.c.failed_login_count < 255, t.c.failed_login_count + 1), else_=255),
+            sa.update(t)
+            .where(t.c.user_id == row["user_id"])
+            .values(
+                failed_login_count=sa.case(
+                    (t.c.failed_login_count < 255, t.c.failed_login_count + 1), else_=255
+                ),
                 failed_login_attempts_today=t.c.failed_login_attempts_today + 1,
                 failed_login_count_today=t.c.failed_login_count_today + 1,
-                failed_last_ip_today=ip[:50], failed_last_type_today=f"a{login.code}",
+                failed_last_ip_today=ip[:50],
+                failed_last_type_today=f"a{login.code}",
             )
         )
         self.forget(login.user)
@@ -300,13 +387,18 @@ class Authenticator:
         entries = tables.vicidial_ip_list_entries
 
         def listed(list_id: str) -> bool:
-            stmt = sa.select(sa.func.count()).select_from(entries).where(
-                entries.c.ip_list_id == list_id, entries.c.ip_address.in_(forms))
+            stmt = (
+                sa.select(sa.func.count())
+                .select_from(entries)
+                .where(entries.c.ip_list_id == list_id, entries.c.ip_address.in_(forms))
+            )
             return bool(conn.execute(stmt).scalar())
 
         groups = tables.vicidial_user_groups
         api_list = conn.execute(
-            sa.select(groups.c.api_ip_list).where(groups.c.user_group == (row.get("user_group") or "")).limit(1)
+            sa.select(groups.c.api_ip_list)
+            .where(groups.c.user_group == (row.get("user_group") or ""))
+            .limit(1)
         ).scalar()
         if api_list and not listed(str(api_list)):
             return False
@@ -316,13 +408,20 @@ class Authenticator:
     @staticmethod
     def _needs_2fa(conn: sa.Connection, ss: Any, row: dict[str, Any], now_text: str) -> bool:
         container = str(ss.get("two_factor_container") or "")
-        enabled = int(ss.get("two_factor_auth_hours") or 0) > 0 and container not in ("", "---DISABLED---")
+        enabled = int(ss.get("two_factor_auth_hours") or 0) > 0 and container not in (
+            "",
+            "---DISABLED---",
+        )
         if not enabled or row.get("two_factor_override") == "DISABLED":
             return False
         t = tables.vicidial_two_factor_auth
-        sessions = conn.execute(
-            sa.select(t.c.auth_exp_date).where(t.c.user == row["user"], t.c.auth_stage == "1")
-        ).scalars().all()
+        sessions = (
+            conn.execute(
+                sa.select(t.c.auth_exp_date).where(t.c.user == row["user"], t.c.auth_stage == "1")
+            )
+            .scalars()
+            .all()
+        )
         return not any(_text_time(exp) > now_text for exp in sessions)
 
 
@@ -402,8 +501,11 @@ class WebhookServer:
             result = await run_in_threadpool(self.auth.login, user, password, ip)
         except sa.exc.SQLAlchemyError as exc:
             log.warning("login check failed: %s", exc)
-            raise _Problem(503, "the VICIdial database is unavailable: retry later",
-                           headers={"Retry-After": "5"}) from exc
+            raise _Problem(
+                503,
+                "the VICIdial database is unavailable: retry later",
+                headers={"Retry-After": "5"},
+            ) from exc
         if not result.ok:
             self.limiter.failed(ip)
         return result
@@ -412,10 +514,15 @@ class WebhookServer:
         """Refuse an address that failed too many logins lately."""
         wait = self.limiter.retry_after(ip)
         if wait:
-            raise _Problem(429, f"too many failed logins from {ip}: retry in {wait} seconds",
-                           headers={"Retry-After": str(wait)})
+            raise _Problem(
+                429,
+                f"too many failed logins from {ip}: retry in {wait} seconds",
+                headers={"Retry-After": str(wait)},
+            )
 
-    async def spool_leads(self, *, user: str, leads: list[dict[str, str]], meta: dict[str, Any]) -> Record:
+    async def spool_leads(
+        self, *, user: str, leads: list[dict[str, str]], meta: dict[str, Any]
+    ) -> Record:
         """Append a request to the spool and wait until it is on disk."""
         try:
             record = self.spool.append(user=user, leads=leads, meta=meta)
@@ -425,14 +532,17 @@ class WebhookServer:
             await asyncio.wrap_future(record.durable)
         except OSError as exc:
             log.error("spool write failed: %s", exc)
-            raise _Problem(503, "the spool could not be written: retry later", headers={"Retry-After": "5"}) from exc
+            raise _Problem(
+                503, "the spool could not be written: retry later", headers={"Retry-After": "5"}
+            ) from exc
         return record
 
     async def results(self, record: Record) -> list[dict[str, Any]] | None:
         """The record's results once drained, or None when `result_timeout` passes first."""
         try:
-            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(record.done)),
-                                          self.settings.result_timeout)
+            return await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(record.done)), self.settings.result_timeout
+            )
         except TimeoutError:
             return None
 
@@ -449,13 +559,18 @@ def version_line(clock: Clock) -> str:
     epoch = int(clock.utc(now).replace(tzinfo=UTC).timestamp())
     return (
         f"VERSION: {API_VERSION}|BUILD: {API_BUILD}|DATE: {now:%Y-%m-%d %H:%M:%S}|EPOCH: {epoch}|"
-        f"DST: {int(dst)}|TZ: {_fmt_offset(offset - 1 if dst else offset)}|TZNOW: {_fmt_offset(offset)}|"
+        f"DST: {int(dst)}|TZ: {_fmt_offset(offset - 1 if dst else offset)}|"
+        f"TZNOW: {_fmt_offset(offset)}|"
     )
 
 
-def _api_text(lines: list[str], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _api_text(
+    lines: list[str], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     body = "".join(f"{line}\n" for line in lines)
-    return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
+    return Response(
+        body, status_code=status, media_type="text/html; charset=utf-8", headers=headers
+    )
 
 
 def _client_ip(request: Request) -> str:
@@ -469,7 +584,9 @@ async def _read_body(request: Request, server: WebhookServer) -> bytes:
         if not declared.isdigit():
             raise _Problem(400, f"`Content-Length` `{declared}` is not a number")
         if int(declared) > limit:
-            raise _Problem(413, f"request body of {declared} bytes exceeds the limit of {limit} bytes")
+            raise _Problem(
+                413, f"request body of {declared} bytes exceeds the limit of {limit} bytes"
+            )
     chunks: list[bytes] = []
     size = 0
 
@@ -484,7 +601,9 @@ async def _read_body(request: Request, server: WebhookServer) -> bytes:
     try:
         await asyncio.wait_for(receive(), server.settings.read_timeout)
     except TimeoutError as exc:
-        raise _Problem(408, f"request body not received within {server.settings.read_timeout:g} seconds") from exc
+        raise _Problem(
+            408, f"request body not received within {server.settings.read_timeout:g} seconds"
+        ) from exc
     return b"".join(chunks)
 
 
@@ -495,7 +614,8 @@ def _form(body: bytes, content_type: str) -> dict[str, str]:
         return {}
     if kind == "multipart/form-data":
         message = BytesParser(policy=HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+        )
         if not message.is_multipart():
             raise _Problem(400, "multipart body could not be parsed: check its boundary")
         out: dict[str, str] = {}
@@ -507,11 +627,15 @@ def _form(body: bytes, content_type: str) -> dict[str, str]:
         return out
     if kind in ("application/x-www-form-urlencoded", "", "text/plain"):
         return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    raise _Problem(415, f"content type `{kind}` is not supported: send a query string or a form body")
+    raise _Problem(
+        415, f"content type `{kind}` is not supported: send a query string or a form body"
+    )
 
 
 def _validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
-    return [{"loc": list(err["loc"]), "msg": err["msg"]} for err in exc.errors(include_url=False)[:20]]
+    return [
+        {"loc": list(err["loc"]), "msg": err["msg"]} for err in exc.errors(include_url=False)[:20]
+    ]
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -539,7 +663,9 @@ async def _non_agent_api(request: Request, server: WebhookServer) -> Response:
     if not login.ok:
         return _api_text([login.line])
     if function in _OTHER_FUNCTIONS:
-        return _api_text([f"ERROR: leadpipe FUNCTION NOT SUPPORTED BY THIS RECEIVER: |{user}|{function}|"], 501)
+        return _api_text(
+            [f"ERROR: leadpipe FUNCTION NOT SUPPORTED BY THIS RECEIVER: |{user}|{function}|"], 501
+        )
     if function != "add_lead":
         return _api_text(["ERROR: NO FUNCTION SPECIFIED"])
     try:
@@ -549,19 +675,27 @@ async def _non_agent_api(request: Request, server: WebhookServer) -> Response:
         where = ".".join(str(p) for p in first["loc"])
         raise _Problem(400, f"INVALID PARAMETER `{where}`: {first['msg']}") from exc
     raw = "&".join(f"{k}={v}" for k, v in params.items() if k != "pass")
-    record = await server.spool_leads(user=user, leads=[lead.fields()], meta={"ip": ip, "raw": raw[:20_000]})
+    record = await server.spool_leads(
+        user=user, leads=[lead.fields()], meta={"ip": ip, "raw": raw[:20_000]}
+    )
     fields = lead.fields()
     if server.settings.mode == "queued":
         return _api_text([_queued_line(fields, record, user)], 202)
     results = await server.results(record)
     if results is None:
         return _api_text([_queued_line(fields, record, user)], 202)
-    return _api_text(list(results[0]["response"]) or [f"NOTICE: add_lead ALREADY LOADED - {results[0]['lead_id']}|{user}"])
+    return _api_text(
+        list(results[0]["response"])
+        or [f"NOTICE: add_lead ALREADY LOADED - {results[0]['lead_id']}|{user}"]
+    )
 
 
 def _queued_line(fields: dict[str, str], record: Record, user: str) -> str:
-    return (f"NOTICE: add_lead LEAD QUEUED - {fields.get('phone_number', '')}|{fields.get('list_id', '')}|"
-            f"{record.request_id}|{user}")
+    return (
+        "NOTICE: add_lead LEAD QUEUED - "
+        f"{fields.get('phone_number', '')}|{fields.get('list_id', '')}|"
+        f"{record.request_id}|{user}"
+    )
 
 
 async def post_leads(request: Request) -> Response:
@@ -603,15 +737,19 @@ async def _post_leads(request: Request, server: WebhookServer) -> Response:
         base = LeadIn.model_validate(defaults)
         leads = _LEADS.validate_python([{**defaults, **item} for item in items])
     except ValidationError as exc:
-        raise _Problem(422, "leads do not have the expected shape", detail=_validation_detail(exc)) from exc
+        raise _Problem(
+            422, "leads do not have the expected shape", detail=_validation_detail(exc)
+        ) from exc
     ip = _client_ip(request)
     server.gate(ip)
     query = dict(parse_qsl(request.url.query, keep_blank_values=True))
     logins: dict[tuple[str, str], Login] = {}
     creds: list[tuple[str, str]] = []
     for lead in leads:
-        pair = (server.auth.clean(lead.user or base.user or query.get("user", "")),
-                server.auth.clean(lead.pass_ or base.pass_ or query.get("pass", "")))
+        pair = (
+            server.auth.clean(lead.user or base.user or query.get("user", "")),
+            server.auth.clean(lead.pass_ or base.pass_ or query.get("pass", "")),
+        )
         creds.append(pair)
         if pair not in logins:
             logins[pair] = await server.login(*pair, ip)
@@ -622,24 +760,31 @@ async def _post_leads(request: Request, server: WebhookServer) -> Response:
     for index, (lead, pair) in enumerate(zip(leads, creds, strict=True)):
         login = logins[pair]
         if not login.ok:
-            skipped[str(index)] = {"status": "rejected", "lead_id": None, "reject_reason": f"LOGIN_{login.code}",
-                                   "response": [login.line]}
+            skipped[str(index)] = {
+                "status": "rejected",
+                "lead_id": None,
+                "reject_reason": f"LOGIN_{login.code}",
+                "response": [login.line],
+            }
             continue
         fields = lead.fields()
         if login.user != main_user:
             fields["user"] = login.user
         spooled.append(fields)
     if not spooled:
-        results = [skipped[str(i)] for i in range(len(leads))]
-        return JSONResponse({"request_id": None, "status": "done", "results": _indexed(results)})
-    record = await server.spool_leads(user=main_user, leads=spooled,
-                                      meta={"ip": ip, "skipped": skipped, "total": len(leads)})
+        refused = [skipped[str(i)] for i in range(len(leads))]
+        return JSONResponse({"request_id": None, "status": "done", "results": _indexed(refused)})
+    record = await server.spool_leads(
+        user=main_user, leads=spooled, meta={"ip": ip, "skipped": skipped, "total": len(leads)}
+    )
     if server.settings.mode == "queued":
         return _queued_json(record)
     results = await server.results(record)
     if results is None:
         return _queued_json(record)
-    return JSONResponse({"request_id": record.request_id, "status": "done", "results": _indexed(results)})
+    return JSONResponse(
+        {"request_id": record.request_id, "status": "done", "results": _indexed(results)}
+    )
 
 
 def _indexed(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -647,8 +792,14 @@ def _indexed(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _queued_json(record: Record) -> Response:
-    return JSONResponse({"request_id": record.request_id, "status": "queued",
-                         "results_url": f"/leads/results/{record.request_id}"}, 202)
+    return JSONResponse(
+        {
+            "request_id": record.request_id,
+            "status": "queued",
+            "results_url": f"/leads/results/{record.request_id}",
+        },
+        202,
+    )
 
 
 async def lead_results(request: Request) -> Response:
@@ -658,10 +809,14 @@ async def lead_results(request: Request) -> Response:
     state, results = server.spool.result(request_id)
     if state == "done":
         assert results is not None
-        return JSONResponse({"request_id": request_id, "status": "done", "results": _indexed(results)})
+        return JSONResponse(
+            {"request_id": request_id, "status": "done", "results": _indexed(results)}
+        )
     if state == "pending":
         return JSONResponse({"request_id": request_id, "status": "pending"}, 202)
-    return JSONResponse({"error": f"request id `{request_id}` is unknown or its results expired"}, 404)
+    return JSONResponse(
+        {"error": f"request id `{request_id}` is unknown or its results expired"}, 404
+    )
 
 
 async def health(request: Request) -> Response:
@@ -670,14 +825,19 @@ async def health(request: Request) -> Response:
     drainer = server.drainer
     assert drainer is not None
     alive = drainer.alive
-    body = {"status": "ok" if alive else "draining stopped", "mode": server.settings.mode,
-            **server.spool.stats(), "drained_batches": drainer.batches, "drained_leads": drainer.leads,
-            "last_error": drainer.last_error}
+    body = {
+        "status": "ok" if alive else "draining stopped",
+        "mode": server.settings.mode,
+        **server.spool.stats(),
+        "drained_batches": drainer.batches,
+        "drained_leads": drainer.leads,
+        "last_error": drainer.last_error,
+    }
     return JSONResponse(body, 200 if alive else 503)
 
 
 def create_app(server: WebhookServer) -> Starlette:
-    """The ASGI app; its lifespan starts the drainer and, on shutdown, drains and closes the spool."""
+    """The ASGI app; its lifespan starts the drainer and at shutdown drains and closes the spool."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -686,7 +846,9 @@ def create_app(server: WebhookServer) -> Starlette:
         try:
             yield
         finally:
-            drained = await run_in_threadpool(server.drainer.stop, timeout=server.settings.drain_timeout)
+            drained = await run_in_threadpool(
+                server.drainer.stop, timeout=server.settings.drain_timeout
+            )
             if not drained:
                 log.warning("shutdown: undrained records stay in the spool for the next start")
             server.spool.close()
@@ -700,4 +862,3 @@ def create_app(server: WebhookServer) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.server = server
     return app
-

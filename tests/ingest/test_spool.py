@@ -12,7 +12,15 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.clock import Clock
-from ingest.spool import Drainer, Record, Spool, SpoolBusyError, SpoolFullError, SpoolSettings, load_records
+from ingest.spool import (
+    Drainer,
+    Record,
+    Spool,
+    SpoolBusyError,
+    SpoolFullError,
+    SpoolSettings,
+    load_records,
+)
 from sinks import tables
 from sinks.database import connect
 from sinks.demo import seed_demo
@@ -64,7 +72,8 @@ def test_append_is_durable_and_recovered_after_a_crash(tmp_path: Path) -> None:
     again = Spool(tmp_path / "spool")
     taken = again.take(max_rows=100, wait_first=1, wait_more=0)
     assert [(r.request_id, r.first_row, r.leads) for r in taken] == [
-        (first.request_id, 1, first.leads), (second.request_id, 3, second.leads),
+        (first.request_id, 1, first.leads),
+        (second.request_id, 3, second.leads),
     ]
     assert again.input_hash(taken[0].segment) == spool.input_hash(first.segment)
     again.close()
@@ -91,12 +100,20 @@ def test_torn_tail_is_cut_and_later_records_get_a_new_segment(tmp_path: Path) ->
 
 def test_completed_records_are_not_drained_again_and_keep_their_results(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool")
-    record = spool.append(user="6666", leads=[_lead("7275550001")], meta={"skipped": {"0": {"status": "x"}},
-                                                                       "total": 2})
+    record = spool.append(
+        user="6666",
+        leads=[_lead("7275550001")],
+        meta={"skipped": {"0": {"status": "x"}}, "total": 2},
+    )
     record.durable.result(timeout=5)
     taken = spool.take(max_rows=10, wait_first=1, wait_more=0)
-    spool.complete([(taken[0], [{"status": "added", "lead_id": 7, "reject_reason": None, "response": ["ok"]}])])
-    merged = [{"status": "x"}, {"status": "added", "lead_id": 7, "reject_reason": None, "response": ["ok"]}]
+    spool.complete(
+        [(taken[0], [{"status": "added", "lead_id": 7, "reject_reason": None, "response": ["ok"]}])]
+    )
+    merged = [
+        {"status": "x"},
+        {"status": "added", "lead_id": 7, "reject_reason": None, "response": ["ok"]},
+    ]
     assert record.done.result(timeout=1) == merged
     assert spool.result(record.request_id) == ("done", merged)
     spool.close()
@@ -118,9 +135,13 @@ def test_one_owner_per_directory(tmp_path: Path) -> None:
 def test_full_spool_refuses_with_a_retry_hint(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool", SpoolSettings(max_pending_bytes=400))
     spool.append(user="6666", leads=[_lead("7275550001")]).durable.result(timeout=5)
-    with pytest.raises(SpoolFullError, match="undrained bytes") as info:
+
+    def fill() -> None:
         for n in range(20):
             spool.append(user="6666", leads=[_lead(f"72755501{n:02d}")])
+
+    with pytest.raises(SpoolFullError, match="undrained bytes") as info:
+        fill()
     assert info.value.retry_after >= 1
     spool.close()
 
@@ -141,13 +162,17 @@ def test_segments_rotate_by_size_and_drained_ones_are_deleted(tmp_path: Path) ->
 
 def test_redrain_after_a_crash_writes_nothing_twice(tmp_path: Path, engine: sa.Engine) -> None:
     spool = Spool(tmp_path / "spool")
-    record = spool.append(user="6666", leads=[_lead("7275550001"), _lead("7275550002"), _lead("12")])
+    record = spool.append(
+        user="6666", leads=[_lead("7275550001"), _lead("7275550002"), _lead("12")]
+    )
     record.durable.result(timeout=5)
     taken = spool.take(max_rows=10, wait_first=1, wait_more=0)
     done = load_records(taken, spool=spool, engine=engine, clock=CLOCK)
     first = done[0][1]
     assert [r["status"] for r in first] == ["added", "added", "rejected"]
-    assert first[0]["response"] == [f"SUCCESS: add_lead LEAD HAS BEEN ADDED - 7275550001|101|{first[0]['lead_id']}|-5.00|6666"]
+    assert first[0]["response"] == [
+        f"SUCCESS: add_lead LEAD HAS BEEN ADDED - 7275550001|101|{first[0]['lead_id']}|-5.00|6666"
+    ]
     assert first[2]["response"] == ["ERROR: add_lead INVALID PHONE NUMBER LENGTH - 12|6666"]
     spool.close()  # crash: the leads are in, the `.done` line is not
 
@@ -155,25 +180,47 @@ def test_redrain_after_a_crash_writes_nothing_twice(tmp_path: Path, engine: sa.E
     taken = again.take(max_rows=10, wait_first=1, wait_more=0)
     assert [r.request_id for r in taken] == [record.request_id]
     redo = load_records(taken, spool=again, engine=engine, clock=CLOCK)[0][1]
-    assert [(r["status"], r["lead_id"]) for r in redo[:2]] == [("already_loaded", first[0]["lead_id"]),
-                                                               ("already_loaded", first[1]["lead_id"])]
+    assert [(r["status"], r["lead_id"]) for r in redo[:2]] == [
+        ("already_loaded", first[0]["lead_id"]),
+        ("already_loaded", first[1]["lead_id"]),
+    ]
     assert _phones(engine) == ["7275550001", "7275550002"]
     again.close()
 
 
-def test_leads_of_other_users_in_one_record_load_as_those_users(tmp_path: Path, engine: sa.Engine) -> None:
+def test_leads_of_other_users_in_one_record_load_as_those_users(
+    tmp_path: Path, engine: sa.Engine
+) -> None:
     with engine.begin() as conn:
-        conn.execute(sa.insert(tables.vicidial_users).values(
-            user="7777", **{"pass": "x"}, user_level=9, user_group="ADMIN", modify_leads="1",
-            vdc_agent_api_access="1", active="Y", api_allowed_functions=" ALL_FUNCTIONS "))
+        conn.execute(
+            sa.insert(tables.vicidial_users).values(
+                user="7777",
+                **{"pass": "x"},
+                user_level=9,
+                user_group="ADMIN",
+                modify_leads="1",
+                vdc_agent_api_access="1",
+                active="Y",
+                api_allowed_functions=" ALL_FUNCTIONS ",
+            )
+        )
     spool = Spool(tmp_path / "spool")
-    record = spool.append(user="6666", leads=[_lead("7275550001"), {**_lead("7275550002"), "user": "7777"}])
+    record = spool.append(
+        user="6666", leads=[_lead("7275550001"), {**_lead("7275550002"), "user": "7777"}]
+    )
     record.durable.result(timeout=5)
-    done = load_records(spool.take(max_rows=10, wait_first=1, wait_more=0), spool=spool, engine=engine, clock=CLOCK)
+    done = load_records(
+        spool.take(max_rows=10, wait_first=1, wait_more=0), spool=spool, engine=engine, clock=CLOCK
+    )
     lines = [r["response"][0] for r in done[0][1]]
-    assert lines[0].endswith("|6666") and lines[1].endswith("|7777")
+    assert lines[0].endswith("|6666")
+    assert lines[1].endswith("|7777")
     with engine.connect() as conn:
-        users = dict(conn.execute(sa.select(tables.vicidial_list.c.phone_number, tables.vicidial_list.c.user)).all())
+        users = dict(
+            conn.execute(
+                sa.select(tables.vicidial_list.c.phone_number, tables.vicidial_list.c.user)
+            ).all()
+        )
     assert users == {"7275550001": "6666", "7275550002": "7777"}
     spool.close()
 
@@ -184,7 +231,10 @@ def test_drainer_retries_temporary_failures_and_never_drops_a_lead(tmp_path: Pat
     def flaky(records: list[Record], **_kw: object) -> list[tuple[Record, list[dict[str, object]]]]:
         calls.append(len(records))
         if len(calls) < 3:
-            raise sa.exc.OperationalError("insert", {}, Exception("database is locked"))
+            msg = "database is locked"
+            locked = Exception(msg)
+            statement = "insert"
+            raise sa.exc.OperationalError(statement, {}, locked)
         return [(r, [{"status": "added"} for _ in r.leads]) for r in records]
 
     spool = Spool(tmp_path / "spool", SpoolSettings(batch_ms=0))
@@ -218,8 +268,8 @@ def test_drainer_isolates_a_refused_record(tmp_path: Path) -> None:
     refused = bad.done.result(timeout=10)
     assert refused[0]["status"] == "failed"
     assert refused[0]["response"] == [
-        "ERROR: add_lead LEAD HAS NOT BEEN ADDED - 7275550002|101|ConfigError: user `gone` cannot log in "
-        "to the VICIdial API|gone"
+        "ERROR: add_lead LEAD HAS NOT BEEN ADDED - 7275550002|101|ConfigError: user `gone` "
+        "cannot log in to the VICIdial API|gone"
     ]
     deadline = time.monotonic() + 5
     while not spool.idle() and time.monotonic() < deadline:
