@@ -106,6 +106,7 @@ class JobStore:
         self._start_wall = now
         self._start = time.monotonic()
         jobs_metadata.create_all(engine, tables=[leadpipe_list_jobs])
+        _add_missing_columns(engine, leadpipe_list_jobs)
 
     def wall(self) -> dt.datetime:
         """The caller's `now` advanced by the time this store has been in use."""
@@ -257,6 +258,23 @@ class JobStore:
                 job.job_id,
                 LEASE_SECONDS,
             )
+
+
+def _add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
+    """Bring a leadpipe-owned table made by an earlier leadpipe up to date (columns, indexes)."""
+    inspector = sa.inspect(engine)
+    present = {c["name"] for c in inspector.get_columns(table.name)}
+    missing = [c for c in table.columns if c.name not in present]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(conn)
 
 
 @contextmanager

@@ -500,3 +500,16 @@ def test_weekday_resets_follow_the_container(engine: sa.Engine) -> None:
         "ADMIN RESET LIST - VDAD|101|18 leads reset, list resets today: 2, weekday reset",
         "ADMIN RESET LIST FAILED - VDAD|102|Reset Limit Reached 2 / 2",
     ]
+
+
+def test_a_job_table_from_an_earlier_leadpipe_gets_its_new_columns(engine: sa.Engine) -> None:
+    columns = [
+        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+        for c in leadpipe_list_jobs.columns
+        if c.name != "running_hash"
+    ]
+    old = sa.Table("leadpipe_list_jobs", sa.MetaData(), *columns)
+    old.create(engine)
+    assert reset_lists(engine, [101], user="6666", now=NOW).totals["changed"] == 6
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("leadpipe_list_jobs")}
+    assert "running_hash" in columns
