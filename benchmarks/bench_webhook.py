@@ -315,6 +315,7 @@ def main() -> None:
             prepare_database(engine)
             engine.dispose()
         port = _free_port()
+        load_before = os.getloadavg()
         proc = start_server(db_url, work / "spool", port, args, work / "serve.log")
         numbers = itertools.count(int(time.time()) % 100_000 * 1000)
         phases: list[Phase] = []
@@ -350,6 +351,7 @@ def main() -> None:
         summary = {
             "mode": args.mode,
             "cpus": os.cpu_count(),
+            "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
             "phases": [p.report() for p in phases],
             "drain_after_load_s": round(drain, 2),
             "drained_leads": health.get("drained_leads"),

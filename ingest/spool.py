@@ -127,6 +127,7 @@ class _Segment:
     finished: int = 0
     next_row: int = 1
     active: bool = False
+    size: int = 0
 
 
 def _segment_name(number: int) -> str:
@@ -167,10 +168,10 @@ class Spool:
             raise SpoolBusyError(msg) from exc
         self.spool_id = self._spool_id()
         self._lock = threading.Lock()  # appends, rotation, pending state
-        self._fd_lock = threading.Lock()  # the active file descriptor while it is synced
+        self._ids = _RequestIds()
         self._ready = threading.Condition(self._lock)  # durable records for the drainer
         self._unsynced = threading.Condition(self._lock)  # written records for the syncer
-        self._written: list[Record] = []
+        self._written: list[tuple[Record, bytes]] = []  # appended, not yet on disk
         self._pending: deque[Record] = deque()
         self._in_flight: dict[str, Record] = {}
         self._results: OrderedDict[str, Results] = OrderedDict()
@@ -253,27 +254,20 @@ class Spool:
     def _open_segment(self) -> None:
         number = self._next_number()
         path = self.directory / f"{_segment_name(number)}.log"
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # new, empty
         _fsync_dir(self.directory)
         seg = _Segment(number, path, active=True)
         self._segments[number] = seg
         self._active = seg
         self._opened_at = time.monotonic()
 
-    def _rotate_if_due(self, incoming: int) -> None:
+    def _rotate_due(self) -> bool:
         seg = self._active
         assert seg is not None
-        size = os.fstat(self._fd).st_size
+        if not seg.records:
+            return False
         aged = time.monotonic() - self._opened_at >= self.settings.segment_seconds
-        if size == 0 or (size + incoming <= self.settings.segment_bytes and not aged):
-            return
-        with self._fd_lock:
-            os.fdatasync(self._fd)
-            os.close(self._fd)
-        seg.active = False
-        self._open_segment()
-        if seg.finished == seg.records:
-            self._drop_segment(seg)
+        return aged or seg.size >= self.settings.segment_bytes
 
     def _drop_segment(self, seg: _Segment) -> None:
         """Delete a fully drained, inactive segment; its `.done` file stays for look-ups."""
@@ -296,12 +290,14 @@ class Spool:
         meta: dict[str, Any] | None = None,
         request_id: str | None = None,
     ) -> Record:
-        """Write one request's record; its `durable` future resolves once it is on disk.
+        """Queue one request's record for the disk; its `durable` future resolves once written
+        and synced (the sync thread writes every record queued meanwhile with one write and one
+        `fdatasync`: group commit).
 
         Raises:
             SpoolFullError: the undrained records already fill `max_pending_bytes`.
         """
-        request_id = request_id or secrets.token_hex(12)
+        request_id = request_id or self._ids.new()
         with self._lock:
             if self.closed:
                 msg = "the spool is closed: the server is shutting down"
@@ -323,27 +319,19 @@ class Spool:
                     f"(limit {self.settings.max_pending_bytes}): retry later"
                 )
                 raise SpoolFullError(msg, retry_after=self._retry_after())
-            self._rotate_if_due(size)
-            seg = self._active
-            assert seg is not None
-            if body["first_row"] != seg.next_row:  # rotated: re-number in the new segment
-                body["first_row"] = seg.next_row
-                payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(
-                    "utf-8"
-                )
-                size = len(payload) + _HEADER.size
-            offset = os.lseek(self._fd, 0, os.SEEK_END)
-            _write_all(self._fd, _HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
             record = Record(
-                request_id, seg.number, offset, size, seg.next_row, user, leads, meta or {}
+                request_id, seg.number, seg.size, size, seg.next_row, user, leads, meta or {}
             )
             record.done.set_running_or_notify_cancel()
             record.durable.set_running_or_notify_cancel()
+            seg.size += size
             seg.next_row += len(leads)
             seg.records += 1
             self.pending_bytes += size
             self._in_flight[request_id] = record
-            self._written.append(record)
+            self._written.append(
+                (record, _HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+            )
             self._unsynced.notify()
         return record
 
@@ -351,39 +339,54 @@ class Spool:
         return max(1, min(60, self.pending_bytes // max(1, self.settings.max_pending_bytes // 10)))
 
     def _sync_loop(self) -> None:
+        """Write and sync queued records in groups; rotate the segment between groups."""
         while True:
             with self._lock:
                 while not self._written and not self.closed:
                     self._unsynced.wait(timeout=1.0)
-                    if not self._written and self._active is not None and self._active.records:
-                        self._rotate_idle()
+                    if not self._written and self._rotate_due():  # an idle, aged segment
+                        self._rotate(self._fd)
                 if not self._written and self.closed:
                     return
                 batch, self._written = self._written, []
                 fd = self._fd
+                old = self._active if self._rotate_due() else None
+                if old is not None:  # later appends go to a new segment; this group ends the old
+                    self._open_segment()
             error: OSError | None = None
-            with self._fd_lock:
-                try:
-                    os.fdatasync(fd)
-                except OSError as exc:  # rotated meanwhile (already synced) or a disk failure
-                    error = exc if fd == self._fd else None
+            try:
+                _write_all(fd, b"".join(frame for _record, frame in batch))
+                os.fdatasync(fd)
+            except OSError as exc:
+                error = exc
+                log.error("spool write failed: %s", exc)
             with self._lock:
-                for record in batch:
+                if old is not None:
+                    self._retire(old, fd)
+                for record, _frame in batch:
                     if error is None:
                         self._pending.append(record)
-                    else:
+                    else:  # never acknowledged: the client is told to retry
                         self.pending_bytes -= record.size
                         self._in_flight.pop(record.request_id, None)
                 self._ready.notify_all()
-            for record in batch:
+            for record, _frame in batch:
                 if error is None:
                     record.durable.set_result(record)
                 else:
                     record.durable.set_exception(error)
 
-    def _rotate_idle(self) -> None:
-        if time.monotonic() - self._opened_at >= self.settings.segment_seconds:
-            self._rotate_if_due(0)
+    def _rotate(self, fd: int) -> None:
+        old = self._active
+        assert old is not None
+        self._open_segment()
+        self._retire(old, fd)
+
+    def _retire(self, seg: _Segment, fd: int) -> None:
+        os.close(fd)
+        seg.active = False
+        if seg.finished == seg.records:
+            self._drop_segment(seg)
 
     # -- the drainer's side -------------------------------------------------------------
     def take(self, *, max_rows: int, wait_first: float, wait_more: float) -> list[Record]:
@@ -488,24 +491,35 @@ class Spool:
             return not self._in_flight
 
     def close(self) -> None:
-        """Stop accepting records, sync the active segment and release the directory."""
+        """Stop accepting records, write the queued ones and release the directory."""
         with self._lock:
             if self.closed:
                 return
             self.closed = True
             self._unsynced.notify_all()
             self._ready.notify_all()
-        self._syncer.join(timeout=10)
-        with self._lock, self._fd_lock:
-            os.fdatasync(self._fd)
-            os.close(self._fd)
+        self._syncer.join(timeout=30)
+        with self._lock:
             seg = self._active
             if seg is not None:
-                seg.active = False
-                if seg.finished == seg.records:
-                    self._drop_segment(seg)
+                self._retire(seg, self._fd)
         fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         os.close(self._lock_fd)
+
+
+class _RequestIds:
+    """Unguessable request ids (they fetch results), from one `os.urandom` call per 256 ids."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+
+    def new(self) -> str:
+        with self._lock:
+            if not self._pool:
+                self._pool = os.urandom(12 * 256)
+            chunk, self._pool = self._pool[:12], self._pool[12:]
+        return chunk.hex()
 
 
 def _read_records(path: Path, number: int) -> list[Record]:

@@ -147,16 +147,17 @@ def test_full_spool_refuses_with_a_retry_hint(tmp_path: Path) -> None:
 
 
 def test_segments_rotate_by_size_and_drained_ones_are_deleted(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "spool", SpoolSettings(segment_bytes=300))
-    records = [spool.append(user="6666", leads=[_lead(f"72755500{n:02d}")]) for n in range(6)]
-    for r in records:
-        r.durable.result(timeout=5)
-    assert len({r.segment for r in records}) >= 3
+    spool = Spool(tmp_path / "spool", SpoolSettings(segment_bytes=150))
+    records = []
+    for n in range(6):  # one sync group each: a segment closes after the group that fills it
+        records.append(spool.append(user="6666", leads=[_lead(f"72755500{n:02d}")]))
+        records[-1].durable.result(timeout=5)
+    assert len({r.segment for r in records}) == 6
     assert all(r.first_row == 1 for r in records)  # each segment numbers its own rows
     taken = spool.take(max_rows=100, wait_first=1, wait_more=0)
     spool.complete([(r, [{"status": "added"}]) for r in taken])
     logs = sorted(p.name for p in (tmp_path / "spool").glob("seg-*.log"))
-    assert logs == [f"seg-{records[-1].segment:012d}.log"]  # only the active one is left
+    assert logs == [f"seg-{records[-1].segment + 1:012d}.log"]  # only the new, empty active one
     spool.close()
 
 
