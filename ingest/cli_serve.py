@@ -113,6 +113,12 @@ def _db_url(ctx: click.Context) -> str:
     help="That window, in seconds.",
 )
 @click.option(
+    "--limit-concurrency",
+    type=click.IntRange(1),
+    default=None,
+    help="Most open connections and tasks; beyond it new requests get 503 (uvicorn).",
+)
+@click.option(
     "--drain-timeout",
     default=60.0,
     type=click.FloatRange(0),
@@ -155,6 +161,7 @@ def serve(
     failed_logins_per_ip: int,
     failed_login_window: float,
     drain_timeout: float,
+    limit_concurrency: int | None,
     drain_in: str,
     now: str | None,
     server_tz: str | None,
@@ -209,6 +216,7 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=max(5, int(result_timeout)),
         lifespan="on",
+        limit_concurrency=limit_concurrency,
         server_header=False,
     )
     click.echo(

@@ -754,17 +754,23 @@ async def _post_leads(request: Request, server: WebhookServer) -> Response:
         if pair not in logins:
             logins[pair] = await server.login(*pair, ip)
     skipped: dict[str, dict[str, Any]] = {}
+    refusals: dict[int, dict[str, Any]] = {}
     spooled: list[dict[str, str]] = []
     users = [login.user for login in logins.values() if login.ok]
     main_user = users[0] if users else ""
     for index, (lead, pair) in enumerate(zip(leads, creds, strict=True)):
         login = logins[pair]
         if not login.ok:
-            skipped[str(index)] = {
+            refusals[index] = {
                 "status": "rejected",
                 "lead_id": None,
                 "reject_reason": f"LOGIN_{login.code}",
                 "response": [login.line],
+            }
+            # NOTE: the spooled copy omits the password VICIdial echoes in its login errors.
+            skipped[str(index)] = {
+                **refusals[index],
+                "response": [login.line.replace(f"|{pair[1]}|{login.code}|", f"||{login.code}|")],
             }
             continue
         fields = lead.fields()
@@ -772,7 +778,7 @@ async def _post_leads(request: Request, server: WebhookServer) -> Response:
             fields["user"] = login.user
         spooled.append(fields)
     if not spooled:
-        refused = [skipped[str(i)] for i in range(len(leads))]
+        refused = [refusals[i] for i in range(len(leads))]
         return JSONResponse({"request_id": None, "status": "done", "results": _indexed(refused)})
     record = await server.spool_leads(
         user=main_user, leads=spooled, meta={"ip": ip, "skipped": skipped, "total": len(leads)}
@@ -782,8 +788,9 @@ async def _post_leads(request: Request, server: WebhookServer) -> Response:
     results = await server.results(record)
     if results is None:
         return _queued_json(record)
+    answer = [refusals.get(i, result) for i, result in enumerate(results)]
     return JSONResponse(
-        {"request_id": record.request_id, "status": "done", "results": _indexed(results)}
+        {"request_id": record.request_id, "status": "done", "results": _indexed(answer)}
     )
 
 

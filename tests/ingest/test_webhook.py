@@ -503,6 +503,10 @@ def test_json_batch_one_result_per_lead(live: Callable[..., Live]) -> None:
     }
     assert results[3]["reject_reason"] == "LOGIN_BAD"
     assert results[3]["response"] == ["ERROR: Login incorrect, please try again: |6666|wrong|BAD|"]
+    _status, _h, text = server.request("GET", f"/leads/results/{body['request_id']}")
+    stored = json.loads(text)["results"]  # the spool never keeps a password
+    assert stored[3]["response"] == ["ERROR: Login incorrect, please try again: |6666||BAD|"]
+    assert stored[:3] == results[:3]
     assert _lead_row(server, first) == ("7275552001", 101, "6666", "")
     # a bare list takes the login from the query string
     status, body = server.leads(
