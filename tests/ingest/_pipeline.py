@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +20,7 @@ from sinks import tables
 from sinks.database import connect
 from sinks.demo import seed_demo
 from sinks.reference import load_reference_data
+from tests import _mariadb
 
 NOW = dt.datetime(2026, 11, 23, 15, 18, 30)
 """A Monday; with the server on UTC a `-5.00` lead's local time is 10:18, a `-10.00` one's 05:18."""
@@ -32,13 +35,49 @@ WRITTEN_TABLES = (
 """The VICIdial tables a load writes (plus `custom_<list>` tables)."""
 
 
-def prepare(url: str) -> sa.Engine:
-    """Every VICIdial table, the reference data and the demo rows (TESTCAMP, lists, user 6666)."""
+_TEMPLATES: dict[str, str] = {}
+"""Backend → URL of a database prepared once per session, copied for each test."""
+
+
+def _prepare_fresh(url: str) -> sa.Engine:
     engine = connect(url)
     tables.metadata.create_all(engine)
     with engine.begin() as conn:
         load_reference_data(conn)
         seed_demo(conn)
+    return engine
+
+
+def _template(url: str) -> str:
+    backend = "sqlite" if url.startswith("sqlite") else "mariadb"
+    if backend not in _TEMPLATES:
+        if backend == "sqlite":
+            folder = Path(tempfile.mkdtemp(prefix="leadpipe-template-"))
+            template = f"sqlite:///{folder / 'template.db'}"
+        else:
+            template = _mariadb.server().new_database("template")
+        _prepare_fresh(template).dispose()
+        _TEMPLATES[backend] = template
+    return _TEMPLATES[backend]
+
+
+def prepare(url: str) -> sa.Engine:
+    """Every VICIdial table, the reference data and the demo rows (TESTCAMP, lists, user 6666).
+
+    The database is a copy of one prepared once per session and backend (the reference data
+    takes seconds to load).
+    """
+    template = _template(url)
+    if url.startswith("sqlite"):
+        shutil.copyfile(sa.make_url(template).database or "", sa.make_url(url).database or "")
+        return connect(url)
+    source = sa.make_url(template).database
+    engine = connect(url)
+    with engine.begin() as conn:
+        names = [r[0] for r in conn.exec_driver_sql(f"SHOW TABLES FROM `{source}`")]
+        for name in names:
+            conn.exec_driver_sql(f"CREATE TABLE `{name}` LIKE `{source}`.`{name}`")
+            conn.exec_driver_sql(f"INSERT INTO `{name}` SELECT * FROM `{source}`.`{name}`")
     return engine
 
 

@@ -3,13 +3,22 @@ writes nothing yet predicts every outcome of the real run, across batch boundari
 
 from __future__ import annotations
 
+import json
+import random
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from sinks.ledger import ledger
 from tests.ingest._pipeline import (
+    NOW_TEXT,
     WRITTEN_TABLES,
     counts,
     create_custom_fields,
@@ -139,4 +148,156 @@ def test_dry_run_writes_nothing_and_predicts_the_real_run(db_url: str, tmp_path:
     assert (dry_again.added, dry_again.already_loaded) == (0, real.added)
     assert results(tmp_path / "results.jsonl") == rerun_view(predicted)
     assert counts(engine, ALL_TABLES) == loaded
+    engine.dispose()
+
+
+REPO = Path(__file__).resolve().parents[2]
+CRASH_ROWS = 2_000
+CRASH_BATCH = 200
+
+
+def _cli_load(url: str, path: Path, tmp: Path) -> subprocess.Popen[str]:
+    """`python -m ingest load` in its own process; progress lines (one per batch) on stderr."""
+    args = [
+        sys.executable,
+        "-m",
+        "ingest",
+        "--db",
+        url,
+        "load",
+        str(path),
+        "--list-id",
+        "101",
+        "--duplicate-check",
+        "DUPLIST",
+        "--batch-rows",
+        str(CRASH_BATCH),
+        "--now",
+        NOW_TEXT,
+        "--server-tz",
+        "UTC",
+        "--quiet",
+        "--results",
+        str(tmp / "results.jsonl"),
+        "--report",
+        str(tmp / "report.json"),
+    ]
+    return subprocess.Popen(
+        args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _kill_during_load(url: str, path: Path, tmp: Path, *, after_batches: int, pause: float) -> int:
+    """Start a load and SIGKILL it `pause` s after its `after_batches`-th batch; its exit code."""
+    proc = _cli_load(url, path, tmp)
+    assert proc.stderr is not None
+    assert proc.stdout is not None
+    seen = 0
+    for line in proc.stderr:
+        seen += "rows done" in line
+        if seen >= after_batches:
+            break
+    time.sleep(pause)
+    proc.send_signal(signal.SIGKILL)  # no-op when it has already finished
+    code = proc.wait(timeout=60)
+    proc.stderr.close()
+    proc.stdout.close()
+    return code
+
+
+def _expected_leads(rows: list[dict[str, str]]) -> dict[str, int]:
+    """Phone number → the input row (1-based) that add_lead would have loaded (DUPLIST)."""
+    out: dict[str, int] = {}
+    for i, row in enumerate(rows, start=1):
+        if len(row["phone_number"]) >= 6:
+            out.setdefault(row["phone_number"], i)
+    return out
+
+
+def _assert_exactly_once(engine: sa.Engine, rows: list[dict[str, str]]) -> None:
+    """Every loadable row is one lead with its own children, once; the ledger agrees."""
+    expected = _expected_leads(rows)
+    snap = snapshot(engine, extra=["custom_101"])
+    leads = snap["vicidial_list"]
+    by_phone = {r["phone_number"]: r for r in leads}
+    assert len(by_phone) == len(leads), "a phone number is in list 101 twice"
+    assert set(by_phone) == set(expected)
+    row_of_lead = {}
+    for number, r in by_phone.items():
+        source = expected[number]
+        assert r["first_name"] == f"Lead{source}"  # the first row with that number, not a later one
+        row_of_lead[r["lead_id"]] = source
+
+    def children(name: str) -> dict[int, list[dict[str, Any]]]:
+        grouped: dict[int, list[dict[str, Any]]] = {}
+        for child in snap[name]:
+            grouped.setdefault(row_of_lead[child["lead_id"]], []).append(child)
+        return grouped
+
+    alts = children("vicidial_list_alt_phones")
+    assert alts == {i: alts[i] for i in expected.values() if i % 5 == 0}
+    for i, got in alts.items():
+        assert [(a["phone_number"], a["alt_phone_count"]) for a in got] == [
+            (phone(i + 100_000), "1"),
+            (phone(i + 200_000), "2"),
+        ]
+    assert sorted(children("vicidial_hopper")) == sorted(i for i in expected.values() if i % 7 == 0)
+    assert all(len(v) == 1 for v in children("vicidial_hopper").values())
+    assert sorted(children("vicidial_callbacks")) == sorted(
+        i for i in expected.values() if i % 11 == 0
+    )
+    assert all(len(v) == 1 for v in children("vicidial_callbacks").values())
+    custom = children("custom_101")
+    assert sorted(custom) == sorted(i for i in expected.values() if i % 3 == 0)
+    assert all([c["color"] for c in v] == [f"c{i}"] for i, v in custom.items())
+    ledger_rows = _ledger_rows(engine)
+    assert [(row, stage) for row, _, stage in ledger_rows] == [
+        (i, "done") for i in sorted(expected.values())
+    ]
+    assert all(row_of_lead[str(lead)] == row for row, lead, _ in ledger_rows)
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_then_rerun_loads_exactly_once(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine = _engine(db_url)
+    rows = feature_rows(CRASH_ROWS, dup_every=9, bad_every=50)
+    path = write_csv(tmp_path / "leads.csv", rows)
+    batches = CRASH_ROWS // CRASH_BATCH
+    seed = random.randrange(1 << 30)  # a new kill plan each run; the seed is in every failure
+    rng = random.Random(seed)
+    started = time.monotonic()
+    plan: list[tuple[int, float, int]] = []
+    for _ in range(3):  # bounded: at most 3 kills, no new one after 45 s
+        after, pause = rng.randint(1, batches - 1), round(rng.uniform(0.0, 0.6), 3)
+        code = _kill_during_load(db_url, path, tmp_path, after_batches=after, pause=pause)
+        plan.append((after, pause, code))
+        if time.monotonic() - started > 45:
+            break
+    context = f"seed {seed}, kills (after batch, pause s, exit code): {plan}"
+    assert any(code == -signal.SIGKILL for *_, code in plan), context
+
+    proc = _cli_load(db_url, path, tmp_path)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 3, f"{context}\n{err}"  # the bad and duplicate rows are rejected
+    report = json.loads((tmp_path / "report.json").read_text())
+    bad = sum(1 for r in rows if len(r["phone_number"]) < 6)
+    loadable = len(_expected_leads(rows))
+    assert report["read"] == CRASH_ROWS, context
+    assert report["read"] == report["added"] + report["rejected"] + report["already_loaded"], (
+        context
+    )
+    assert report["added"] + report["already_loaded"] == loadable, context
+    assert report["reasons"] == {
+        "DUPLICATE_PHONE_LIST": CRASH_ROWS - bad - loadable,
+        "INVALID_PHONE_LENGTH": bad,
+    }, context
+    try:
+        _assert_exactly_once(engine, rows)
+    except AssertionError as exc:
+        raise AssertionError(context) from exc
+
+    again = load(engine, [path], settings(tmp_path, options=DUPLIST, batch_rows=CRASH_ROWS))
+    assert (again.added, again.already_loaded) == (0, len(_expected_leads(rows)))
     engine.dispose()
