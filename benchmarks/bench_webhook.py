@@ -120,6 +120,8 @@ def start_server(
         str(args.batch_ms),
         "--batch-rows",
         str(args.batch_rows),
+        "--drain",
+        args.drain,
         "--max-leads-per-request",
         str(max(args.batch, 1)),
         "--auth-cache-seconds",
@@ -302,7 +304,8 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=500, help="Leads per JSON batch.")
     parser.add_argument("--batch-ms", type=int, default=50)
-    parser.add_argument("--batch-rows", type=int, default=5_000)
+    parser.add_argument("--batch-rows", type=int, default=20_000)
+    parser.add_argument("--drain", choices=["process", "thread"], default="process")
     parser.add_argument("--db", help="Database URL (default: a fresh SQLite demo database).")
     parser.add_argument("--skip", choices=["single", "batch"], action="append", default=[])
     args = parser.parse_args()
@@ -350,6 +353,7 @@ def main() -> None:
         check = verify(db_url, acked)
         summary = {
             "mode": args.mode,
+            "drain": args.drain,
             "cpus": os.cpu_count(),
             "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
             "phases": [p.report() for p in phases],

@@ -63,7 +63,7 @@ def _db_url(ctx: click.Context) -> str:
 )
 @click.option(
     "--batch-rows",
-    default=5_000,
+    default=20_000,
     type=click.IntRange(1),
     help="Micro-batch: at most this many leads.",
 )

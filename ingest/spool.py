@@ -93,7 +93,7 @@ class SpoolSettings:
     segment_seconds: float = 300.0
     batch_ms: int = 50
     """How long the drainer waits for more records after the first one of a micro-batch."""
-    batch_rows: int = 5_000
+    batch_rows: int = 20_000
     """Leads per micro-batch (a record is never split, so one large record may exceed it)."""
     results_kept: int = 100_000
     """Request results held in memory for `GET /leads/results/{id}`."""
