@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,11 +33,28 @@ def parse_now(text: str) -> dt.datetime:
         raise ConfigError(msg) from exc
 
 
+def _machine_zone() -> dt.tzinfo:
+    """This machine's zone with its DST rules: `TZ`, else the `/etc/localtime` link's name."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    local = dt.datetime.now().astimezone().tzinfo  # a fixed offset: no DST known
+    assert local is not None
+    return local
+
+
 def _zone(name: str | None) -> dt.tzinfo:
     if not name:
-        local = dt.datetime.now().astimezone().tzinfo
-        assert local is not None
-        return local
+        return _machine_zone()
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
