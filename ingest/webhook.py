@@ -675,10 +675,10 @@ async def _non_agent_api(request: Request, server: WebhookServer) -> Response:
         where = ".".join(str(p) for p in first["loc"])
         raise _Problem(400, f"INVALID PARAMETER `{where}`: {first['msg']}") from exc
     raw = "&".join(f"{k}={v}" for k, v in params.items() if k != "pass")
-    record = await server.spool_leads(
-        user=user, leads=[lead.fields()], meta={"ip": ip, "raw": raw[:20_000]}
-    )
     fields = lead.fields()
+    record = await server.spool_leads(
+        user=user, leads=[fields], meta={"ip": ip, "raw": raw[:20_000]}
+    )
     if server.settings.mode == "queued":
         return _api_text([_queued_line(fields, record, user)], 202)
     results = await server.results(record)
