@@ -71,8 +71,19 @@ ledger = sa.Table(
 
 
 def ensure_ledger_tables(engine: sa.Engine) -> None:
-    """Create leadpipe's own tables where they are missing (never VICIdial's)."""
-    ledger_metadata.create_all(engine, checkfirst=True)
+    """Create leadpipe's own tables where they are missing (never VICIdial's).
+
+    Runs that start at once on a new database race to create them: a `CREATE TABLE` that fails
+    because another run created the table after our check is retried, and the check then sees it.
+    """
+    for attempt in range(3):
+        try:
+            ledger_metadata.create_all(engine, checkfirst=True)
+        except sa.exc.DBAPIError:
+            if attempt == 2:
+                raise
+        else:
+            return
 
 
 def file_hash(path: Path, *, chunk: int = 1 << 20) -> str:
