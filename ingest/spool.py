@@ -573,26 +573,15 @@ def _read_done(path: Path) -> dict[int, dict[str, Any]]:
 
 
 # -- loading ------------------------------------------------------------------------------
-_SENTINEL_ROW = 0
-"""`source_row` of a row that always fails step A1 (see `load_records`)."""
-
-
 def _frame(rows: list[tuple[int, dict[str, str]]]) -> pl.DataFrame:
-    columns: dict[str, None] = {}
+    """The leads as a frame of String columns plus `source_row`, as the runner reads files."""
+    columns: dict[str, None] = {"phone_number": None}  # absent means empty, as in add_lead
     for _row, lead in rows:
         columns.update(dict.fromkeys(lead))
     columns.pop("user", None)  # the authenticated user travels in `LoadSettings.user`
     data: dict[str, Any] = {name: [lead.get(name, "") for _row, lead in rows] for name in columns}
     data["source_row"] = [row for row, _lead in rows]
-    frame = pl.DataFrame(data, schema={**dict.fromkeys(columns, pl.String), "source_row": pl.Int64})
-    # NOTE: `rules.responses.error_lines` returns one row when no row of a batch is rejected,
-    # which breaks the runner's report; one row that always fails step A1 keeps a rejected row
-    # in every batch. It never reaches the ledger or `vicidial_list` and is dropped below.
-    sentinel = pl.DataFrame(
-        {"phone_number": [""], "source": ["-"], "source_row": [_SENTINEL_ROW]},
-        schema={"phone_number": pl.String, "source": pl.String, "source_row": pl.Int64},
-    )
-    return pl.concat([sentinel, frame], how="diagonal")
+    return pl.DataFrame(data, schema={**dict.fromkeys(columns, pl.String), "source_row": pl.Int64})
 
 
 Batch = list[tuple[int, int, str, list[dict[str, str]]]]

@@ -220,6 +220,8 @@ def test_add_lead_answers_with_the_real_lead_ids(live: Callable[..., Live]) -> N
     )
     status, text = server.api({**GOOD, "phone_number": "72755", "list_id": "101"})
     assert text == "ERROR: add_lead INVALID PHONE NUMBER LENGTH - 72755|6666\n"
+    status, text = server.api({**GOOD, "list_id": "101"})  # no phone_number at all
+    assert text == "ERROR: add_lead INVALID PHONE NUMBER LENGTH - |6666\n"
 
 
 def test_multipart_form_is_read_like_a_query_string(live: Callable[..., Live]) -> None:
