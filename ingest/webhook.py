@@ -4,7 +4,8 @@ Routes (Starlette, served by uvicorn; `ingest.cli_serve` binds 127.0.0.1 by defa
 
 * `GET|POST /vicidial/non_agent_api.php` — `function=add_lead` with add_lead's parameters (query
   string and form body; the query string wins on duplicates, ingest.md 2 G1) and its response
-  lines; `function=version`; any other function gets `ERROR: NO FUNCTION SPECIFIED` after login.
+  lines; `function=version`; after login, an unknown or empty function gets
+  `ERROR: NO FUNCTION SPECIFIED`, and another non-agent API function a leadpipe line with 501.
   VICIdial prints its lines with HTTP 200 whatever they say (no status code is set by the API),
   and so does this route; only leadpipe's own refusals (body too large, spool full, …) use 4xx/5xx.
 * `POST /leads` — a JSON batch: a list of lead objects, or `{"user", "pass", "leads": [...], ...}`
@@ -297,7 +298,14 @@ class Authenticator:
                 self._cache.pop(key, None)
 
     def login(self, user: str, password: str, ip: str) -> Login:
-        """Run ingest.md 4.1 against the database; counts failures and records successes."""
+        """Run ingest.md 4.1 against the database; counts failures and records successes.
+
+        Checks in order: credentials (`BAD`; unknown user, wrong password, `user_level` <= 6 or
+        inactive), then the lock (`LOCK`: 10 or more failures and a `last_login_date` within 15
+        minutes, as the spec words it; failures themselves do not move `last_login_date`), then
+        IP lists (`IPBLOCK`), then two-factor sessions (`2FA`). Every failure of an existing user
+        increments its counters with `failed_last_type_today` = `a{code}`.
+        """
         now = self.clock.now()
         now_text = now.strftime("%Y-%m-%d %H:%M:%S")
         bad = Login(
