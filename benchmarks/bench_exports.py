@@ -16,6 +16,7 @@ for agent_stats, the 10,000-call DID for did_log); both outputs must be identica
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -46,10 +47,35 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+SERVER_PID: int | None = None
+
+
+def server_cpu() -> float:
+    """CPU seconds used so far by the benchmark's mariadbd (user + system)."""
+    if SERVER_PID is None:
+        return 0.0
+    fields = Path(f"/proc/{SERVER_PID}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu() -> float:
+    """CPU seconds used so far by this Python process (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+LAST_CPU: tuple[float, float] = (0.0, 0.0)
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """Run `fn`; return its value and wall seconds (CPU seconds of both sides in `LAST_CPU`)."""
+    global LAST_CPU
+    server0, client0 = server_cpu(), client_cpu()
     start = time.perf_counter()
     value = fn()
-    return value, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    LAST_CPU = (server_cpu() - server0, client_cpu() - client0)
+    return value, seconds
 
 
 def raw(url: str) -> pymysql.connections.Connection:
@@ -240,9 +266,10 @@ def baseline_did_log(url: str, did: str, day: str) -> str:
 
 
 def report(label: str, rows: int, seconds: float, extra: str = "") -> None:
+    server, client = LAST_CPU
     print(
-        f"{label:<48} {seconds:8.2f} s  {rows / seconds if seconds else 0:>12,.0f} rows/s  "
-        f"peak RSS {peak_rss_mb():7.1f} MB {extra}",
+        f"{label:<46} {seconds:7.2f} s  {rows / seconds if seconds else 0:>10,.0f} rows/s  "
+        f"cpu db {server:6.2f} s py {client:6.2f} s  peak RSS {peak_rss_mb():6.1f} MB {extra}",
         flush=True,
     )
 
@@ -262,8 +289,11 @@ def main() -> None:
     if args.did_rows < BIG_CALLS + SAMPLE_CALLS:
         parser.error(f"--did-rows must be at least {BIG_CALLS + SAMPLE_CALLS}")
 
+    global SERVER_PID
     server = _mariadb.server()
+    SERVER_PID = server.proc.pid if server.proc is not None else None
     url = server.new_database("bench")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     engine = connect(url)
     tables.metadata.create_all(engine)
     conn = raw(url)
@@ -313,9 +343,9 @@ def main() -> None:
     ours, fast = timed(
         lambda: export_text(engine, "agent_stats_export", sample_window, user="6666")
     )
+    report(f"agent_stats_export, sample {sample_rows:,} rows", sample_rows, fast)
     theirs, slow = timed(lambda: baseline_agent_stats(url, window["datetime_start"], end))
     assert ours == theirs, "agent_stats_export differs from the row-by-row baseline"
-    report(f"agent_stats_export, sample {sample_rows:,} rows", sample_rows, fast)
     report(
         f"row-by-row baseline, sample {sample_rows:,} rows",
         sample_rows,
@@ -333,15 +363,16 @@ def main() -> None:
     )
     sample_params = {**params, "phone_number": SAMPLE_DID}
     ours, fast = timed(lambda: export_text(engine, "did_log_export", sample_params, user="6666"))
+    report(f"did_log_export, sample {SAMPLE_CALLS:,} calls", SAMPLE_CALLS, fast)
     theirs, slow = timed(lambda: baseline_did_log(url, SAMPLE_DID, DAY))
     assert ours == theirs, "did_log_export differs from the row-by-row baseline"
-    report(f"did_log_export, sample {SAMPLE_CALLS:,} calls", SAMPLE_CALLS, fast)
     report(
         f"row-by-row baseline, sample {SAMPLE_CALLS:,} calls",
         SAMPLE_CALLS,
         slow,
         f"(ratio {slow / fast:.1f}x, outputs identical)",
     )
+    print(f"load average after: {os.getloadavg()[0]:.1f}", flush=True)
     engine.dispose()
     server.drop_database(url)
 
