@@ -39,7 +39,7 @@ from rules import REJECT
 from rules.addlead import Actor, Lookups, check_duplicates, prepare, screen
 from rules.auth import authenticated, judge_actor
 from rules.dst import server_offset
-from rules.fields import LEAD_FIELDS, OPTION_FIELDS
+from rules.fields import LEAD_FIELDS, OPTION_FIELDS, WIDTHS
 from rules.leadrow import lead_rows
 from rules.responses import error_lines, nanpa_notice, success_line
 from sinks import tables
@@ -47,7 +47,6 @@ from sinks.candidates import load_candidates, load_list_campaigns
 from sinks.database import is_mysql
 from sinks.ledger import (
     ensure_ledger_tables,
-    existing_lead_ids,
     file_hash,
     forget_input,
     ledger as ledger_table,
@@ -55,6 +54,7 @@ from sinks.ledger import (
     read_ledger,
     record_reserved,
     runs,
+    stored_leads,
 )
 from sinks.lookups import (
     load_campaign_dnc,
@@ -267,11 +267,10 @@ class _Loader:
         settled = settle_columns(raw, self.settings.options, source)
         ledger = self._ledger_states(settled, input_hash)
         done = ledger.filter(pl.col("stage") == "done")
-        redo = ledger.filter(pl.col("stage") == "added")
-        todo = settled.join(ledger.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
         with self.stages.timed("rules"):
-            prepared = prepare(pl.concat([todo, settled.join(redo.select(SOURCE_ROW), on=SOURCE_ROW)]).lazy(),
+            prepared = prepare(settled.join(done.select(SOURCE_ROW), on=SOURCE_ROW, how="anti").lazy(),
                                use_non_latin=self.use_non_latin).collect()
+        redo = self._landed(prepared, ledger)
         with self.stages.timed("lookups"), self.engine.connect() as conn:
             lookups = self._lookups(conn, prepared)
         with self.stages.timed("rules"):
@@ -290,14 +289,28 @@ class _Loader:
         rows = settled.get_column(SOURCE_ROW)
         with self.engine.connect() as conn:
             ledger = read_ledger(conn, input_hash, int(rows.min()), int(rows.max()))  # type: ignore[arg-type]
-            reserved = ledger.filter(pl.col("stage") == "reserved")
-            if reserved.height:
-                landed = existing_lead_ids(conn, reserved.get_column("lead_id").to_list())
-                ledger = ledger.with_columns(
-                    pl.when((pl.col("stage") == "reserved") & pl.col("lead_id").is_in(list(landed)))
-                    .then(pl.lit("added")).otherwise(pl.col("stage")).alias("stage")
-                ).filter(pl.col("stage") != "reserved")  # never landed: validated again as new
         return ledger.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+
+    def _landed(self, prepared: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
+        """`source_row`, `lead_id` of the rows whose lead an earlier run inserted (children to redo).
+
+        `added` rows, and `reserved` rows whose lead exists and holds the row's phone number and
+        list: a reserved id whose insert never landed (a kill before or during it) is free, and
+        VICIdial's own inserts may have taken it since. Other reserved rows are validated again.
+        """
+        added = ledger.filter(pl.col("stage") == "added").select(SOURCE_ROW, "lead_id")
+        reserved = ledger.filter(pl.col("stage") == "reserved").select(SOURCE_ROW, "lead_id")
+        if reserved.height == 0:
+            return added
+        with self.engine.connect() as conn:
+            stored = stored_leads(conn, reserved.get_column("lead_id").to_list())
+        mine = prepared.select(
+            pl.col(SOURCE_ROW).cast(pl.Int64),
+            pl.col("phone_number").str.slice(0, WIDTHS["phone_number"]),  # as stored
+            pl.col("list_id").cast(pl.Int64, strict=False),
+        ).join(reserved, on=SOURCE_ROW)
+        landed = mine.join(stored, on=["lead_id", "phone_number", "list_id"], how="semi")
+        return pl.concat([added, landed.select(SOURCE_ROW, "lead_id")])
 
     def _lookups(self, conn: sa.Connection, prepared: pl.DataFrame) -> Lookups:
         phones = prepared.get_column("phone_number").unique().to_list()
@@ -351,6 +364,10 @@ class _Loader:
                         self._remember_dry(rows, first + accepted.height)
                     else:
                         with self.stages.timed("write_leads"):
+                            # first: the stale reservations `record_reserved` clears by row range
+                            # must not take the landed ones of an interrupted run with them
+                            landed = recovered.get_column("lead_id").to_list()
+                            mark_stage(conn, input_hash, landed, "added")
                             record_reserved(conn, input_hash, self.summary.run_id,
                                             accepted.select(SOURCE_ROW, "lead_id"))
                             bulk_insert(conn, tables.vicidial_list, rows)

@@ -9,9 +9,10 @@ Tables (created by leadpipe when missing, prefixed `leadpipe_`, never touching V
 
 A batch's ledger rows are written as `reserved` before its `vicidial_list` insert, in the same
 locked section. After a crash at any point a rerun of the same input finds each accepted row in
-one of three states and finishes it: `reserved` rows whose lead exists become `added`, the
-others are validated again as new; `added` rows get their child rows rewritten; `done` rows are
-reported as already loaded.
+one of three states and finishes it: `reserved` rows whose lead exists with the row's phone
+number and list become `added` (an id whose insert never landed is free again, and VICIdial's own
+inserts may take it), the others are validated again as new; `added` rows get their child rows
+rewritten; `done` rows are reported as already loaded.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = [
     "ledger_metadata",
     "ensure_ledger_tables",
     "file_hash",
-    "existing_lead_ids",
+    "stored_leads",
     "forget_input",
     "mark_stage",
     "read_ledger",
@@ -153,14 +154,17 @@ def mark_stage(conn: sa.Connection, input_hash: str, lead_ids: list[int], stage:
         )
 
 
-def existing_lead_ids(conn: sa.Connection, lead_ids: list[int]) -> set[int]:
-    """Which of the given lead ids have a `vicidial_list` row."""
-    found: set[int] = set()
+def stored_leads(conn: sa.Connection, lead_ids: list[int]) -> pl.DataFrame:
+    """`lead_id`, `phone_number` and `list_id` of those of the given leads that exist."""
+    t = tables.vicidial_list
+    found: list[tuple[Any, ...]] = []
     for start in range(0, len(lead_ids), 5_000):
         part = lead_ids[start : start + 5_000]
-        stmt = sa.select(tables.vicidial_list.c.lead_id).where(tables.vicidial_list.c.lead_id.in_(part))
-        found.update(int(v) for v in conn.execute(stmt).scalars())
-    return found
+        stmt = sa.select(t.c.lead_id, t.c.phone_number, t.c.list_id).where(t.c.lead_id.in_(part))
+        found.extend(tuple(r) for r in conn.execute(stmt))
+    return pl.DataFrame(
+        found, schema={"lead_id": pl.Int64, "phone_number": pl.String, "list_id": pl.Int64}, orient="row"
+    )
 
 
 def forget_input(conn: sa.Connection, input_hash: str) -> int:
