@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from sinks.ledger import ledger
+from sinks import tables
+from sinks.ledger import ensure_ledger_tables, file_hash, ledger, record_reserved
 from tests.ingest._pipeline import (
     NOW_TEXT,
     WRITTEN_TABLES,
@@ -300,4 +302,78 @@ def test_sigkill_at_random_points_then_rerun_loads_exactly_once(
 
     again = load(engine, [path], settings(tmp_path, options=DUPLIST, batch_rows=CRASH_ROWS))
     assert (again.added, again.already_loaded) == (0, len(_expected_leads(rows)))
+    engine.dispose()
+
+
+def test_ids_reserved_by_a_crashed_run_and_taken_by_another_writer(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A run killed between its ledger reservation and its insert (on MyISAM no transaction joins
+    the two) leaves `reserved` ids free; VICIdial's own add_lead may take them before the rerun.
+    The rerun must load its rows as new leads and leave the other writer's leads alone."""
+    engine = _engine(db_url)
+    rows = feature_rows(6)  # row 5: alternate phones; row 6: custom fields
+    path = write_csv(tmp_path / "leads.csv", rows)
+    ensure_ledger_tables(engine)
+    with engine.begin() as conn:
+        reserved = pl.DataFrame({"source_row": range(1, 7), "lead_id": range(1, 7)})
+        record_reserved(conn, file_hash(path), "killed-run", reserved)
+    with engine.begin() as conn:  # add_lead inserts two leads, with auto-increment ids 1 and 2
+        for number in ("3125550001", "3125550002"):
+            conn.execute(sa.insert(tables.vicidial_list).values(
+                phone_number=number, list_id=101, first_name="vicidial", status="NEW",
+                entry_date=NOW_TEXT,
+            ))  # fmt: skip
+        conn.execute(
+            sa.insert(tables.vicidial_hopper).values(lead_id=1, campaign_id="TESTCAMP", list_id=101)
+        )
+        conn.execute(
+            sa.insert(tables.vicidial_list_alt_phones).values(lead_id=2, phone_number="3125550009")
+        )
+    theirs = snapshot(engine)
+
+    summary = load(engine, [path], settings(tmp_path, options=DUPLIST))
+    assert (summary.added, summary.already_loaded, summary.rejected) == (6, 0, 0)
+    got = results(tmp_path / "results.jsonl")
+    assert [r["lead_id"] for r in got] == [3, 4, 5, 6, 7, 8]
+    after = snapshot(engine)
+    assert after["vicidial_list"][:2] == theirs["vicidial_list"]
+    assert [(r["lead_id"], r["first_name"]) for r in after["vicidial_list"][2:]] == [
+        (str(i + 2), f"Lead{i}") for i in range(1, 7)
+    ]
+    assert after["vicidial_hopper"][0] == theirs["vicidial_hopper"][0]
+    assert after["vicidial_list_alt_phones"][0] == theirs["vicidial_list_alt_phones"][0]
+    assert [a["lead_id"] for a in after["vicidial_list_alt_phones"][1:]] == ["7", "7"]
+    assert _ledger_rows(engine) == [(i, i + 2, "done") for i in range(1, 7)]
+    engine.dispose()
+
+
+def test_landed_reservation_between_fresh_rows_stays_in_the_ledger(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Row 2's lead landed before the kill, row 3's did not, row 1 was rejected then (say by a DNC
+    entry removed since). The rerun loads rows 1 and 3, keeps row 2's lead, and the ledger then
+    knows all three: a third run loads nothing, even without a duplicate check."""
+    engine = _engine(db_url)
+    path = write_csv(tmp_path / "leads.csv", feature_rows(3))
+    ensure_ledger_tables(engine)
+    with engine.begin() as conn:
+        record_reserved(
+            conn,
+            file_hash(path),
+            "killed-run",
+            pl.DataFrame({"source_row": [2, 3], "lead_id": [7, 8]}),
+        )
+        conn.execute(sa.insert(tables.vicidial_list).values(
+            lead_id=7, phone_number=phone(2), list_id=101, first_name="Lead2", status="NEW",
+            entry_date=NOW_TEXT,
+        ))  # fmt: skip
+
+    rerun = load(engine, [path], settings(tmp_path, options={}))
+    assert (rerun.added, rerun.already_loaded) == (3, 0)
+    assert [r["lead_id"] for r in results(tmp_path / "results.jsonl")] == [8, 7, 9]
+    assert _ledger_rows(engine) == [(1, 8, "done"), (2, 7, "done"), (3, 9, "done")]
+    third = load(engine, [path], settings(tmp_path, options={}))
+    assert (third.added, third.already_loaded) == (0, 3)
+    assert counts(engine, ("vicidial_list", "custom_101")) == {"vicidial_list": 3, "custom_101": 1}
     engine.dispose()
