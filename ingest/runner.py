@@ -277,7 +277,10 @@ class _Loader:
             screened = screen(prepared.lazy(), lookups=lookups, actor=self.actor, server_now=now,
                               server_offset=s_offset).collect()
         fresh = screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
-        recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW)
+        # their leads exist: the checks passed when they were inserted, whatever they say now
+        recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW).with_columns(
+            pl.lit(None, pl.String).alias(REJECT)
+        )
         verdicts = self._write(fresh, recovered, input_hash, now)
         with self.stages.timed("responses"):
             return self._responses(verdicts, done)
