@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from sinks import tables
-from sinks.ledger import ensure_ledger_tables, file_hash, ledger, record_reserved
+from sinks.ledger import ensure_ledger_tables, file_hash, ledger, mark_stage, record_reserved
 from tests.ingest._pipeline import (
     NOW_TEXT,
     WRITTEN_TABLES,
@@ -376,4 +376,35 @@ def test_landed_reservation_between_fresh_rows_stays_in_the_ledger(
     third = load(engine, [path], settings(tmp_path, options={}))
     assert (third.added, third.already_loaded) == (0, 3)
     assert counts(engine, ("vicidial_list", "custom_101")) == {"vicidial_list": 3, "custom_101": 1}
+    engine.dispose()
+
+
+def test_a_lead_inserted_before_the_kill_stays_added_when_a_check_would_fail_now(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Row 1's lead landed (stage `added`) before the kill; its number went on the DNC list before
+    the rerun. The lead exists, so the rerun reports it added (and writes its children), as the
+    run after it reports it already loaded."""
+    engine = _engine(db_url)
+    path = write_csv(tmp_path / "leads.csv", feature_rows(3))
+    ensure_ledger_tables(engine)
+    with engine.begin() as conn:
+        record_reserved(
+            conn, file_hash(path), "killed-run", pl.DataFrame({"source_row": [1], "lead_id": [1]})
+        )
+        mark_stage(conn, file_hash(path), [1], "added")
+        conn.execute(sa.insert(tables.vicidial_list).values(
+            lead_id=1, phone_number=phone(1), list_id=101, first_name="Lead1", status="NEW",
+            entry_date=NOW_TEXT,
+        ))  # fmt: skip
+        conn.execute(sa.insert(tables.vicidial_dnc).values(phone_number=phone(1)))
+
+    rerun = load(engine, [path], settings(tmp_path, options={"dnc_check": "Y"}))
+    assert (rerun.added, rerun.rejected, rerun.already_loaded) == (3, 0, 0)
+    assert results(tmp_path / "results.jsonl")[0] == {
+        "row": 1, "status": "added", "lead_id": 1, "reject_reason": None,
+        "response": [f"SUCCESS: add_lead LEAD HAS BEEN ADDED - {phone(1)}|101|1|-5.00|6666"],
+    }  # fmt: skip
+    third = load(engine, [path], settings(tmp_path, options={"dnc_check": "Y"}))
+    assert (third.added, third.rejected, third.already_loaded) == (0, 0, 3)
     engine.dispose()
