@@ -13,7 +13,7 @@ operation in its own process:
 Printed per operation: rows, seconds, rows/s, longest single statement, and the longest wait
 of a "dialer" probe that meanwhile touches the same table every 20 ms (one-row UPDATE of a lead
 of another list, or one-number DNC lookup) — the longest time the dialer was locked out — and
-the peak RSS of the process doing the work.
+the peak RSS of the process doing the work (its `VmHWM`).
 
     python benchmarks/bench_lists.py --leads 1000000 --numbers 5000000
 """
@@ -132,6 +132,26 @@ def _probe(url: str, kind: str, stop: Any, out: Any) -> None:
              "probe_p99_s": waits[int(len(waits) * 0.99)] if waits else 0.0})  # fmt: skip
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS: `VmHWM` (`ru_maxrss` also counts the parent's pages at fork)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _in_child(fn: Any, *args: Any, **kwargs: Any) -> None:
+    """Run a preparation step in its own process, so that this one stays small."""
+    proc = mp.get_context("spawn").Process(target=fn, args=args, kwargs=kwargs)
+    proc.start()
+    proc.join()
+    if proc.exitcode:
+        msg = f"{fn.__name__} failed (exit {proc.exitcode})"
+        raise RuntimeError(msg)
+
+
 def _work(name: str, url: str, args: dict[str, Any], out: Any) -> None:
     start = time.perf_counter()
     engine = connect(url)
@@ -170,7 +190,7 @@ def _work(name: str, url: str, args: dict[str, Any], out: Any) -> None:
     engine.dispose()
     seconds = time.perf_counter() - start
     out.put({"rows": int(rows), "seconds": seconds, "longest_statement_s": longest,
-             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+             "peak_rss_mb": _peak_rss_mb(),
              "detail": args.get("detail", "")})  # fmt: skip
 
 
@@ -219,7 +239,7 @@ def main() -> None:
     print(f"MariaDB {url}; chunk rows {opts.chunk_rows}", flush=True)
     if "reset" not in opts.skip:
         t = time.perf_counter()
-        fill(url, opts.leads)
+        _in_child(fill, url, opts.leads)
         print(f"filled vicidial_list with {opts.leads + opts.leads // 10:,} leads "
               f"in {time.perf_counter() - t:.1f} s", flush=True)  # fmt: skip
         measure("reset_leadpipe", url, "list", chunk_rows=opts.chunk_rows)
@@ -232,9 +252,9 @@ def main() -> None:
             engine.dispose()
         first, second = work / "dnc.txt", work / "dnc2.txt"
         t = time.perf_counter()
-        write_dnc(first, opts.numbers, seed=1)
+        _in_child(write_dnc, first, opts.numbers, seed=1)
         if "replace" not in opts.skip:
-            write_dnc(second, opts.numbers, seed=2, keep_from=first)
+            _in_child(write_dnc, second, opts.numbers, seed=2, keep_from=first)
         print(f"wrote DNC files of {opts.numbers:,} numbers in {time.perf_counter() - t:.1f} s",
               flush=True)  # fmt: skip
         measure("dnc_row_by_row", url, "dnc", file=str(first), row_sample=opts.row_sample)

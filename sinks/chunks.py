@@ -119,9 +119,10 @@ class ListResult:
 class WindowScan:
     """Which rows of which table a job walks through, by integer primary key.
 
-    With `columns`, each window's matching rows are fetched (`Window.rows`); without, only the
-    window's upper key is (one row): the body then aggregates on the server, which is much
-    faster than moving thousands of rows through the driver.
+    With `columns`, each window's matching rows are fetched (`Window.rows`). Without, one
+    statement finds the window's end and summarises its rows on the server (`Window.groups`:
+    per `group_by` value, the row count and the sum of each of `sums`), which is much faster
+    than moving thousands of rows through the driver.
     """
 
     table: sa.Table
@@ -129,6 +130,8 @@ class WindowScan:
     where: Sequence[sa.ColumnElement[bool]]
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     columns: Sequence[sa.ColumnElement[Any]] = ()
+    group_by: Sequence[sa.ColumnElement[Any]] = ()
+    sums: Sequence[sa.ColumnElement[Any]] = ()
 
     def __post_init__(self) -> None:
         if self.chunk_rows < 1:
@@ -143,6 +146,7 @@ class Window:
     after: int
     upto: int
     rows: Sequence[Any] = ()
+    groups: Sequence[tuple[Any, ...]] = ()
 
     def key_range(self, key: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
         """The window as a predicate on `key` (the same range on any table keyed by lead id)."""
@@ -159,9 +163,23 @@ def _next_window(
         rows = timer.run(conn, stmt.limit(scan.chunk_rows)).all()
         upto = int(rows[-1][0]) if len(rows) >= scan.chunk_rows else high
         return Window(after, upto, rows)
-    last = sa.select(scan.key).where(*where).order_by(scan.key).offset(scan.chunk_rows - 1)
-    found = timer.run(conn, last.limit(1)).scalar()
-    return Window(after, high if found is None else int(found))
+    picked = [scan.key.label("k")]
+    picked += [g.label(f"g{i}") for i, g in enumerate(scan.group_by)]
+    picked += [e.label(f"s{i}") for i, e in enumerate(scan.sums)]
+    inner = sa.select(*picked).where(*where).order_by(scan.key).limit(scan.chunk_rows).subquery()
+    groups = [inner.c[f"g{i}"] for i in range(len(scan.group_by))]
+    summary = sa.select(
+        *groups,
+        sa.func.count(),
+        sa.func.max(inner.c.k),
+        *[sa.func.sum(inner.c[f"s{i}"]) for i in range(len(scan.sums))],
+    )
+    n = len(groups)
+    summed = [tuple(r) for r in timer.run(conn, summary.group_by(*groups)) if r[n]]
+    total = sum(int(r[n]) for r in summed)
+    upto = max(int(r[n + 1]) for r in summed) if total >= scan.chunk_rows else high
+    found = [(*r[:n], int(r[n]), *(int(v or 0) for v in r[n + 2 :])) for r in summed]
+    return Window(after, upto, groups=found)
 
 
 def _bound(conn: sa.Connection, scan: WindowScan, fn: Any, above: int | None = None) -> int | None:

@@ -117,16 +117,15 @@ def delete_lead_windows(
     if not ids:
         return 0
     custom = set() if keep_related else _custom_tables(engine)
-    scan = WindowScan(VL, VL.c.lead_id, (VL.c.list_id.in_(ids),), chunk_rows)
+    scan = WindowScan(VL, VL.c.lead_id, (VL.c.list_id.in_(ids),), chunk_rows,
+                      group_by=(VL.c.list_id, VL.c.entry_list_id))  # fmt: skip
     totals = state.setdefault("totals", {})
 
     def body(conn: sa.Connection, window: Window) -> tuple[int, int]:
-        rows = sa.select(VL.c.list_id, VL.c.entry_list_id, sa.func.count())
-        rows = rows.where(window.key_range(VL.c.lead_id), VL.c.list_id.in_(ids))
         matched, entry_lists = 0, set()
-        for list_id, entry, n in timer.run(conn, rows.group_by(VL.c.list_id, VL.c.entry_list_id)):
-            add_count(counts_of(state, int(list_id)), "deleted", int(n))
-            matched += int(n)
+        for list_id, entry, n in window.groups:
+            add_count(counts_of(state, int(list_id)), "deleted", n)
+            matched += n
             if entry is not None and int(entry) > 99:
                 entry_lists.add(int(entry))
         if not matched:

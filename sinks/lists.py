@@ -163,17 +163,16 @@ def reset_leads(
     if not list_ids:
         return 0
     ids = [int(i) for i in list_ids]
-    scan = WindowScan(VL, VL.c.lead_id, (VL.c.list_id.in_(ids),), chunk_rows)
     dirty = sa.or_(CSR.is_(None), CSR != "N")
+    scan = WindowScan(VL, VL.c.lead_id, (VL.c.list_id.in_(ids),), chunk_rows,
+                      group_by=(VL.c.list_id,), sums=(sa.case((dirty, 1), else_=0),))  # fmt: skip
 
     def body(conn: sa.Connection, window: Window) -> tuple[int, int]:
-        count = sa.select(VL.c.list_id, sa.func.count(), sa.func.sum(sa.case((dirty, 1), else_=0)))
-        count = count.where(window.key_range(VL.c.lead_id), VL.c.list_id.in_(ids))
         matched = changed = 0
-        for list_id, n, d in timer.run(conn, count.group_by(VL.c.list_id)):
-            add_count(counts_of(state, int(list_id)), "matched", int(n))
-            add_count(counts_of(state, int(list_id)), "changed", int(d or 0))
-            matched, changed = matched + int(n), changed + int(d or 0)
+        for list_id, n, d in window.groups:
+            add_count(counts_of(state, int(list_id)), "matched", n)
+            add_count(counts_of(state, int(list_id)), "changed", d)
+            matched, changed = matched + n, changed + d
         if changed and not dry_run:
             values: dict[str, Any] = {"called_since_last_reset": "N"}
             if is_sqlite(conn):  # MySQL refreshes modify_date itself (schema.md 0.3)
