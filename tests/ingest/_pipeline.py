@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import datetime as dt
 import json
@@ -53,6 +54,7 @@ def _template(url: str) -> str:
     if backend not in _TEMPLATES:
         if backend == "sqlite":
             folder = Path(tempfile.mkdtemp(prefix="leadpipe-template-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
             template = f"sqlite:///{folder / 'template.db'}"
         else:
             template = _mariadb.server().new_database("template")
