@@ -52,10 +52,14 @@ def _db_url(ctx: click.Context) -> str:
     return option or os.environ.get("LEADPIPE_DB") or DEFAULT_URL
 
 
-def _engines(ctx: click.Context, read_db: str | None) -> tuple[sa.Engine, sa.Engine]:
-    """The main database (leadpipe's state) and the one to read VICIdial's rows from."""
-    main = connect(_db_url(ctx))
-    return main, (connect(read_db) if read_db else main)
+def _engines(
+    ctx: click.Context, read_db: str | None, *, state: bool
+) -> tuple[sa.Engine | None, sa.Engine]:
+    """The main database (leadpipe's state, when needed) and the database to read rows from."""
+    main = connect(_db_url(ctx)) if state or not read_db else None
+    reader = connect(read_db) if read_db else main
+    assert reader is not None
+    return main, reader
 
 
 def _now(text: str | None) -> dt.datetime:
@@ -196,7 +200,7 @@ def feed(
         leadpipe export feed agent_stats did_log --out warehouse/
         leadpipe export feed all --out warehouse/ --format csv --full
     """
-    main, reader = _engines(ctx, read_db)
+    main, reader = _engines(ctx, read_db, state=not no_watermark)
     chosen = sorted(FEEDS) if "all" in names else list(dict.fromkeys(names))
     clock = _now(now)
     for name in chosen:

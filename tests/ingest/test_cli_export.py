@@ -149,6 +149,29 @@ def test_feed_writes_partitions_and_reports_them(url: str, tmp_path: Path) -> No
     assert json.loads(again.stdout)["previous_watermark"] == "2012-03-26 10:00:00"
 
 
+def test_feed_without_watermark_writes_csv_and_keeps_no_state(url: str, tmp_path: Path) -> None:
+    out = tmp_path / "csv"
+    result = leadpipe(
+        "--db",
+        url,
+        "export",
+        "feed",
+        "calls",
+        "agent_stats",
+        "--out",
+        str(out),
+        "--format",
+        "csv",
+        "--no-watermark",
+        "--now",
+        "2026-11-02 06:00:00",
+    )
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == f"calls: 0 days, 0 rows -> {out / 'calls'}"
+    header = (out / "agent_stats" / "dt=2012-03-26" / "part-0.csv").read_text().splitlines()[0]
+    assert header.startswith('"campaign_id","user","full_name"')
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
