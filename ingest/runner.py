@@ -292,7 +292,9 @@ class _Loader:
         rows = settled.get_column(SOURCE_ROW)
         with self.engine.connect() as conn:
             ledger = read_ledger(conn, input_hash, int(rows.min()), int(rows.max()))  # type: ignore[arg-type]
-        return ledger.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+        ledger = ledger.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+        # the range query may return rows of the input that this batch does not hold
+        return ledger.join(settled.select(pl.col(SOURCE_ROW).cast(pl.Int64)), on=SOURCE_ROW, how="semi")
 
     def _landed(self, prepared: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
         """`source_row`, `lead_id` of the rows whose lead an earlier run inserted (children to redo).
