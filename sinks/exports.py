@@ -24,9 +24,10 @@ from pydantic import ValidationError
 from sinks.errors import SinkConfigError
 from sinks.export_agents import AgentStatsParams, agent_stats_export
 from sinks.export_calls import DidLogParams, RecordingParams, did_log_export, recording_lookup
+from sinks.export_dispo import DispoParams, call_dispo_report
 from sinks.export_format import ApiParams
 from sinks.export_leads import CallbackParams, PhoneLogParams, lead_callback_info, phone_number_log
-from sinks.export_stats import DispoParams, StatusStatsParams, call_dispo_report, call_status_stats
+from sinks.export_stats import StatusStatsParams, call_status_stats
 
 __all__ = [
     "EXPORTS",
