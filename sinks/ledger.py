@@ -117,11 +117,13 @@ def record_reserved(conn: sa.Connection, input_hash: str, run_id: str, frame: pl
     """
     if frame.height == 0:
         return
-    rows = frame.get_column("source_row")
-    conn.execute(sa.delete(ledger).where(
-        ledger.c.input_hash == input_hash, ledger.c.stage == "reserved",
-        ledger.c.source_row.between(int(rows.min()), int(rows.max())),  # type: ignore[arg-type]
-    ))
+    # exactly these rows: a batch need not be contiguous (webhook micro-batches), and a stale
+    # reservation of a row outside it may still prove that row's lead landed
+    for first, last in _runs(frame.get_column("source_row").cast(pl.Int64).to_list()):
+        conn.execute(sa.delete(ledger).where(
+            ledger.c.input_hash == input_hash, ledger.c.stage == "reserved",
+            ledger.c.source_row.between(first, last),
+        ))
     payload = frame.select(
         pl.lit(input_hash).alias("input_hash"), pl.col("source_row").cast(pl.Int64),
         pl.col("lead_id").cast(pl.Int64), pl.lit("reserved").alias("stage"), pl.lit(run_id).alias("run_id"),

@@ -50,14 +50,17 @@ class MariaDBServer:
         install = _binary("mariadb-install-db", "mysql_install_db")
         server = _binary("mariadbd", "mysqld")
         assert install and server
+        tmpdir = self.base / "tmp"  # private: parallel servers must not share /tmp's #sql files
+        tmpdir.mkdir()
         subprocess.run(
-            [install, "--no-defaults", f"--datadir={datadir}", "--user=root",
+            [install, "--no-defaults", f"--datadir={datadir}", f"--tmpdir={tmpdir}", "--user=root",
              "--auth-root-authentication-method=normal", "--skip-test-db"],
             check=True, capture_output=True,
         )
         with (self.base / "server.log").open("wb") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [server, "--no-defaults", f"--datadir={datadir}", f"--socket={self.base / 'sock'}",
+                [server, "--no-defaults", f"--datadir={datadir}", f"--tmpdir={tmpdir}",
+                 f"--socket={self.base / 'sock'}",
                  f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root",
                  "--skip-grant-tables", "--skip-name-resolve", "--local-infile=1", "--sql-mode=",
                  "--key-buffer-size=256M", "--innodb-buffer-pool-size=256M",
