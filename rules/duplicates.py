@@ -139,17 +139,23 @@ def _norm(expr: pl.Expr) -> pl.Expr:
 
 def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime) -> pl.LazyFrame:
     """Add option flags, the window cut-off, and the new-side and stored-side key columns."""
-    check = pl.col("duplicate_check").fill_null("").str.to_lowercase()
+    check = pl.col("_dup_check").str.to_lowercase()
     cutoff: pl.Expr = pl.lit("")  # '' = no window
     for n in DUP_WINDOW_DAYS:
         cut = (now - timedelta(days=n)).strftime("%Y-%m-%d %H:%M:%S")
         cutoff = (
             pl.when(check.str.contains(f"{n}day", literal=True)).then(pl.lit(cut)).otherwise(cutoff)
         )
-    flags = [
-        (pl.col(REJECT).is_null() & check.str.contains(name.lower(), literal=True)).alias(f"_o{k}")
-        for k, name in enumerate(DUP_OPTIONS)
-    ]
+    # NOTE: a batch carries few distinct `duplicate_check` values: parse each once, join back
+    parsed = (
+        lf.select(_dup_check=pl.col("duplicate_check").fill_null(""))
+        .unique()
+        .with_columns(
+            _cutoff=cutoff,
+            **{f"_p{k}": check.str.contains(name.lower(), literal=True) for k, name in enumerate(DUP_OPTIONS)},
+        )
+    )
+    flags = [(pl.col(REJECT).is_null() & pl.col(f"_p{k}")).alias(f"_o{k}") for k in range(len(DUP_OPTIONS))]
     new = [_norm(pl.col(col).fill_null("")).alias(f"_n_{key}") for key, col in _FIELDS.items()]
     stored = [
         _norm(pl.col(col).fill_null("").str.slice(0, WIDTHS[col])).alias(f"_s_{key}")
@@ -163,10 +169,11 @@ def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime) -> pl.Laz
         .unique()
     )
     return (
-        lf.with_columns(
+        lf.with_columns(_dup_check=pl.col("duplicate_check").fill_null(""))
+        .join(parsed, on="_dup_check", how="left", validate="m:1", maintain_order="left")
+        .with_columns(
             pl.col("source_row").cast(pl.Int64),
             _pend=pl.col(REJECT).is_null(),
-            _cutoff=cutoff,
             _list=pl.col("list_id").cast(pl.Int64, strict=False),
             _s_phone_raw=pl.col("phone_number").fill_null("").str.slice(0, WIDTHS["phone_number"]),
         )
@@ -181,7 +188,7 @@ def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime) -> pl.Laz
         .with_columns(_camp=pl.when(pl.col("_in_lists")).then(pl.col("_s_camp").fill_null("")))
         .join(defined, on="_camp", how="left", validate="m:1", maintain_order="left")
         .with_columns(_camp=pl.when(pl.col("_defined")).then(pl.col("_camp")))
-        .drop("_in_lists", "_defined")
+        .drop("_in_lists", "_defined", "_dup_check", *[f"_p{k}" for k in range(len(DUP_OPTIONS))])
     )
 
 
