@@ -118,9 +118,9 @@ def row_by_row(engine: sa.Engine, written: pl.DataFrame, sample: int) -> float:
     return len(rows) / (time.perf_counter() - start)
 
 
-def mariadb_part(rows: int, prefill: int, sample: int, workdir: Path) -> None:
+def mariadb_part(rows: int, prefill: int, sample: int, workdir: Path, fills: tuple[int, ...] | None = None) -> None:
     path = input_file(rows, workdir)
-    for fill in (0, prefill):
+    for fill in fills if fills is not None else (0, prefill):
         print(f"\n== MariaDB, vicidial_list MyISAM with {fill:,} leads before: {rows:,} new leads ==")
         engine = mariadb_engine()
         custom_fields(engine)
@@ -170,12 +170,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=3_000)
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-mariadb", action="store_true")
+    parser.add_argument("--only-prefilled", action="store_true", help="MariaDB: skip the empty-table run.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_sqlite:
             sqlite_part(args.rows, Path(tmp))
         if not args.skip_mariadb:
-            mariadb_part(args.rows, args.prefill, args.sample, Path(tmp))
+            fills = (args.prefill,) if args.only_prefilled else None
+            mariadb_part(args.rows, args.prefill, args.sample, Path(tmp), fills)
     print(f"\npeak RSS of the whole run: {peak_rss_mb():,.0f} MiB")
 
 
