@@ -7,9 +7,9 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,15 +17,11 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from ingest import __version__
-from ingest.clock import Clock, parse_now
 from ingest.cli_export import export
 from ingest.cli_lists import lists
 from ingest.cli_serve import serve
+from ingest.clock import Clock, parse_now
 from ingest.config import FolderPipelineSpec, JobSpec, PipelineSpec, ProjectConfig, load_config
-from ingest.export_jobs import ExportJobSpec, run_export_job
-from ingest.folder import run_folder
-from ingest.list_jobs import ListJobSpec, run_list_job
-from ingest.mapping import MappingOptions
 from ingest.errors import (
     EXIT_DATABASE,
     EXIT_FAILURE,
@@ -35,11 +31,22 @@ from ingest.errors import (
     IngestError,
     exit_code_for,
 )
+from ingest.export_jobs import ExportJobSpec, run_export_job
+from ingest.folder import run_folder
+from ingest.list_jobs import ListJobSpec, run_list_job
+from ingest.mapping import MappingOptions
 from ingest.runner import LoadSettings, RunSummary, load_files
 from rules.fields import OPTION_FIELDS
-from sinks.database import DEFAULT_URL, connect, create_embedded_schema, display_url, is_sqlite, missing_tables
+from sinks.database import (
+    DEFAULT_URL,
+    connect,
+    create_embedded_schema,
+    display_url,
+    is_sqlite,
+    missing_tables,
+)
 from sinks.demo import seed_demo, seed_installation_rows
-from sinks.errors import SinkError, SinkRetryableError
+from sinks.errors import SinkError
 from sinks.reference import load_reference_data
 
 __all__ = ["cli", "main"]
@@ -230,7 +237,13 @@ def _progress(*, quiet: bool) -> tuple[Callable[[int, float], None], Callable[[]
             log.info("rows done: %d (%.0f rows/s)", done[0], rate)
 
         return log_rows, lambda: None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
         TextColumn("{task.fields[rows]:,} rows"), BarColumn(), TextColumn("{task.fields[rate]}"),

@@ -27,7 +27,7 @@ def parse_now(text: str) -> dt.datetime:
         raise ConfigError(msg)
     year, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
     try:
-        return dt.datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - server wall clock
+        return dt.datetime(year, month, day, hour, minute, second)
     except ValueError as exc:
         msg = f"`--now` value `{text}` is not a valid date: {exc}"
         raise ConfigError(msg) from exc

@@ -321,7 +321,7 @@ class PipelineSpec(_LeadPipeline):
         files: list[Path] = []
         for entry in self.source:
             if globlib.has_magic(str(entry)):
-                matches = sorted(globlib.glob(str(entry)))  # noqa: PTH207 - absolute patterns too
+                matches = sorted(globlib.glob(str(entry)))
                 files.extend(Path(p) for p in matches if Path(p).is_file())
             else:
                 files.append(entry)

@@ -29,10 +29,10 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from ingest._records import empty_bad
 from ingest.children import write_children
 from ingest.clock import Clock
 from ingest.errors import ConfigError, InputError
-from ingest._records import empty_bad
 from ingest.mapping import MappingOptions, map_columns
 from ingest.readers import SOURCE_ROW, Batch, ReadOptions, read_file
 from rules import REJECT
@@ -49,12 +49,14 @@ from sinks.ledger import (
     ensure_ledger_tables,
     file_hash,
     forget_input,
-    ledger as ledger_table,
     mark_stage,
     read_ledger,
     record_reserved,
     runs,
     stored_leads,
+)
+from sinks.ledger import (
+    ledger as ledger_table,
 )
 from sinks.lookups import (
     load_campaign_dnc,

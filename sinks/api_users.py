@@ -41,7 +41,7 @@ class ApiUser:
         allowed = str((self.row or {}).get("api_allowed_functions") or "")
         if self.row is not None and (f" {function} " in allowed or "ALL_FUNCTIONS" in allowed):
             return None
-        return f"ERROR: auth USER DOES NOT HAVE PERMISSION TO USE THIS FUNCTION: |{self.user}|{function}|"  # noqa: E501
+        return f"ERROR: auth USER DOES NOT HAVE PERMISSION TO USE THIS FUNCTION: |{self.user}|{function}|"
 
     def update_list_error(self) -> str | None:
         """The error line when the user may not use `update_list` at all (2.1 steps 1-2)."""
@@ -69,7 +69,7 @@ class ApiUser:
         return self.function_error("update_campaign") or (
             None
             if self._flags(_CAMPAIGN_FLAGS)
-            else f"ERROR: update_campaign USER DOES NOT HAVE PERMISSION TO UPDATE CAMPAIGNS: |{self.user}|0"  # noqa: E501
+            else f"ERROR: update_campaign USER DOES NOT HAVE PERMISSION TO UPDATE CAMPAIGNS: |{self.user}|0"
         )
 
     @property

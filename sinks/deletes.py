@@ -294,7 +294,7 @@ def _deletegate_lists(
             if not api.may_delete_lists():
                 lines.append(
                     [
-                        f"NOTICE: update_list USER DOES NOT HAVE PERMISSION TO DELETE LISTS: |{api.user}|0",  # noqa: E501
+                        f"NOTICE: update_list USER DOES NOT HAVE PERMISSION TO DELETE LISTS: |{api.user}|0",
                         None,
                     ]
                 )
@@ -337,7 +337,7 @@ def _deletegate_lists(
             if not api.may_delete_leads():
                 lines.append(
                     [
-                        f"NOTICE: update_list USER DOES NOT HAVE PERMISSION TO DELETE LEADS: |{api.user}|0",  # noqa: E501
+                        f"NOTICE: update_list USER DOES NOT HAVE PERMISSION TO DELETE LEADS: |{api.user}|0",
                         None,
                     ]
                 )

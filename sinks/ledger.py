@@ -28,16 +28,16 @@ from sinks import tables
 from sinks.vicidial import bulk_insert
 
 __all__ = [
-    "ledger",
-    "ledger_metadata",
     "ensure_ledger_tables",
     "file_hash",
-    "stored_leads",
     "forget_input",
+    "ledger",
+    "ledger_metadata",
     "mark_stage",
     "read_ledger",
     "record_reserved",
     "runs",
+    "stored_leads",
 ]
 
 ledger_metadata = sa.MetaData()

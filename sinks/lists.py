@@ -281,14 +281,14 @@ def reset_lists(
                         counts_of(state, list_id).update(matched=0, changed=0)
                         lines.append(
                             [
-                                f"NOTICE: update_list LEADS IN LIST HAVE BEEN RESET - {user}|{list_id}|",  # noqa: E501
+                                f"NOTICE: update_list LEADS IN LIST HAVE BEEN RESET - {user}|{list_id}|",
                                 None,
                             ]
                         )
                     else:
                         lines.append(
                             [
-                                f"NOTICE: update_list LIST RESET FAILED, daily reset limit reached: "  # noqa: E501
+                                f"NOTICE: update_list LIST RESET FAILED, daily reset limit reached: "
                                 f"{today} / {limit} - {user}|{list_id}",
                                 None,
                             ]
@@ -363,7 +363,7 @@ def reset_hopper(
         api = load_api_user(conn, user)
         error = api.update_campaign_error()
         if error is None and not 2 <= len(campaign) <= 8:
-            error = f"ERROR: update_campaign YOU MUST USE ALL REQUIRED FIELDS: |{user}|{campaign}||{campaign}"  # noqa: E501
+            error = f"ERROR: update_campaign YOU MUST USE ALL REQUIRED FIELDS: |{user}|{campaign}||{campaign}"
         if error is None:
             found = conn.execute(
                 sa.select(camps.c.campaign_id).where(camps.c.campaign_id == campaign)

@@ -294,7 +294,7 @@ def reset_due(
                     state["lists"]["end_of_day"] = {
                         "lines": [
                             [
-                                f"ADMIN END OF DAY - {SYSTEM_USER}|{eod}|{n} list counters cleared, "  # noqa: E501
+                                f"ADMIN END OF DAY - {SYSTEM_USER}|{eod}|{n} list counters cleared, "
                                 "QUEUE users cleared: ",
                                 "queue_users_cleared",
                             ]
