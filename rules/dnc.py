@@ -9,6 +9,7 @@ from rules._frame import flag
 __all__ = ["dnc_checks"]
 
 _WILDCARD = "xxxxxxx"  # `NNNXXXXXXX`, lower-cased: the collation ignores case (ingest.md 7)
+_SEP = "\x1f"  # joins campaign and number into one key; neither ever holds a control character
 
 
 def _norm(expr: pl.Expr) -> pl.Expr:
@@ -22,16 +23,13 @@ def _option(names: list[str], column: str) -> pl.Expr:
     return pl.col(column).fill_null("")
 
 
-def _hits(lf: pl.LazyFrame, keys: pl.LazyFrame, on: list[str], hit: str) -> pl.LazyFrame:
-    return lf.join(
-        keys.unique().with_columns(pl.lit(value=True).alias(hit)),
-        on=on, how="left", validate="m:1", maintain_order="left",
-    ).with_columns(pl.col(hit).fill_null(value=False))
+def _keys(lf: pl.LazyFrame) -> pl.Series:
+    """The distinct values of a one-column look-up, ready for `is_in`."""
+    return lf.collect().to_series().unique().implode()
 
 
-def _verdict(mode: pl.Expr, number: str, wildcard: str) -> pl.Expr:
+def _verdict(mode: pl.Expr, listed: pl.Expr, wild: pl.Expr) -> pl.Expr:
     """`Y`: the number is listed; `AREACODE`: the number or its area-code wildcard is listed."""
-    listed, wild = pl.col(number), pl.col(wildcard)
     return (mode == "Y") & listed | (mode == "AREACODE") & (listed | wild)
 
 
@@ -66,58 +64,32 @@ def dnc_checks(
     """
     names = lf.collect_schema().names()
     phone = _norm(pl.col("phone_number"))
-    lf = lf.with_columns(
-        _dnc_number=phone,
-        _dnc_wild=phone.str.slice(0, 3) + _WILDCARD,
-        _dnc_campaign=_norm(_option(names, "campaign_id")),
-    )
-
-    system = system_dnc.select(_norm(pl.col("phone_number")).alias("_dnc_key"))
-    lf = (
-        lf.pipe(_hits, system.rename({"_dnc_key": "_dnc_number"}), ["_dnc_number"], "_dnc_sys_n")
-        .pipe(_hits, system.rename({"_dnc_key": "_dnc_wild"}), ["_dnc_wild"], "_dnc_sys_w")
-        .pipe(
-            flag, "DNC_SYSTEM", _verdict(_option(names, "dnc_check"), "_dnc_sys_n", "_dnc_sys_w")
-        )
-    )
+    # NOTE: membership tests, not joins: a join rewrites every column the batch carries
+    system = _keys(system_dnc.select(_norm(pl.col("phone_number"))))
+    lf = lf.with_columns(_dnc_number=phone, _dnc_wild=phone.str.slice(0, 3) + _WILDCARD)
+    lf = flag(lf, "DNC_SYSTEM", _verdict(
+        _option(names, "dnc_check"), pl.col("_dnc_number").is_in(system), pl.col("_dnc_wild").is_in(system),
+    ))
 
     # The DNC campaign: `use_other_campaign_dnc` replaces the request's campaign when set.
     # vicidial_campaigns' key is unique under the collation; keep the first row per key anyway.
-    source = (
+    other = (
         campaign_dnc_source.select(
-            _norm(pl.col("campaign_id")).alias("_dnc_campaign"),
-            _norm(pl.col("use_other_campaign_dnc")).alias("_dnc_other"),
+            _norm(pl.col("campaign_id")).alias("campaign"),
+            _norm(pl.col("use_other_campaign_dnc")).alias("other"),
         )
-        .unique(subset="_dnc_campaign", keep="first", maintain_order=True)
+        .unique(subset="campaign", keep="first", maintain_order=True)
+        .filter(pl.col("other") != "")
+        .collect()
     )
-    lf = (
-        lf.join(source, on="_dnc_campaign", how="left", validate="m:1", maintain_order="left")
-        .with_columns(
-            _dnc_campaign=pl.when(pl.col("_dnc_other").fill_null("") != "")
-            .then(pl.col("_dnc_other"))
-            .otherwise(pl.col("_dnc_campaign"))
-        )
-    )
-    listed = campaign_dnc.select(
-        _norm(pl.col("campaign_id")).alias("_dnc_campaign"),
-        _norm(pl.col("phone_number")).alias("_dnc_key"),
-    )
-    lf = (
-        lf.pipe(
-            _hits, listed.rename({"_dnc_key": "_dnc_number"}),
-            ["_dnc_campaign", "_dnc_number"], "_dnc_camp_n",
-        )
-        .pipe(
-            _hits, listed.rename({"_dnc_key": "_dnc_wild"}),
-            ["_dnc_campaign", "_dnc_wild"], "_dnc_camp_w",
-        )
-        .pipe(
-            flag,
-            "DNC_CAMPAIGN",
-            _verdict(_option(names, "campaign_dnc_check"), "_dnc_camp_n", "_dnc_camp_w"),
-        )
-    )
-    return lf.drop(
-        "_dnc_number", "_dnc_wild", "_dnc_campaign", "_dnc_other",
-        "_dnc_sys_n", "_dnc_sys_w", "_dnc_camp_n", "_dnc_camp_w",
-    )
+    campaign = _norm(_option(names, "campaign_id"))
+    if other.height:
+        campaign = campaign.replace(dict(zip(other["campaign"], other["other"], strict=True)))
+    listed = _keys(campaign_dnc.select(_norm(pl.col("campaign_id")) + _SEP + _norm(pl.col("phone_number"))))
+    lf = lf.with_columns(_dnc_campaign=campaign + _SEP)
+    lf = flag(lf, "DNC_CAMPAIGN", _verdict(
+        _option(names, "campaign_dnc_check"),
+        (pl.col("_dnc_campaign") + pl.col("_dnc_number")).is_in(listed),
+        (pl.col("_dnc_campaign") + pl.col("_dnc_wild")).is_in(listed),
+    ))
+    return lf.drop("_dnc_number", "_dnc_wild", "_dnc_campaign")

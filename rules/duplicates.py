@@ -137,7 +137,17 @@ def _norm(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_lowercase().str.strip_chars_end(" ")
 
 
-def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime) -> pl.LazyFrame:
+def _used_fields(used: tuple[int, ...]) -> list[str]:
+    """The `_FIELDS` keys the options `used` compare (in `_FIELDS` order)."""
+    wanted = {"phone"}  # `_s_phone` is also the reported phone of DUPPHONEALT* hits
+    for k in used:
+        family = _TABLE[k][1]
+        wanted.update(key.removeprefix("_n_") for key in _NEW_KEYS[family])
+        wanted.update(key.removeprefix("_s_") for alt in _STORED_KEYS[family] for key in alt)
+    return [key for key in _FIELDS if key in wanted]
+
+
+def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime, used: tuple[int, ...]) -> pl.LazyFrame:
     """Add option flags, the window cut-off, and the new-side and stored-side key columns."""
     check = pl.col("_dup_check").str.to_lowercase()
     cutoff: pl.Expr = pl.lit("")  # '' = no window
@@ -152,14 +162,15 @@ def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime) -> pl.Laz
         .unique()
         .with_columns(
             _cutoff=cutoff,
-            **{f"_p{k}": check.str.contains(name.lower(), literal=True) for k, name in enumerate(DUP_OPTIONS)},
+            **{f"_p{k}": check.str.contains(DUP_OPTIONS[k].lower(), literal=True) for k in used},
         )
     )
-    flags = [(pl.col(REJECT).is_null() & pl.col(f"_p{k}")).alias(f"_o{k}") for k in range(len(DUP_OPTIONS))]
-    new = [_norm(pl.col(col).fill_null("")).alias(f"_n_{key}") for key, col in _FIELDS.items()]
+    flags = [(pl.col(REJECT).is_null() & pl.col(f"_p{k}")).alias(f"_o{k}") for k in used]
+    fields = _used_fields(used)
+    new = [_norm(pl.col(_FIELDS[key]).fill_null("")).alias(f"_n_{key}") for key in fields]
     stored = [
-        _norm(pl.col(col).fill_null("").str.slice(0, WIDTHS[col])).alias(f"_s_{key}")
-        for key, col in _FIELDS.items()
+        _norm(pl.col(_FIELDS[key]).fill_null("").str.slice(0, WIDTHS[_FIELDS[key]])).alias(f"_s_{key}")
+        for key in fields
     ]
     # the camp set is every list whose (non-NULL) campaign equals the target list's campaign;
     # a NULL campaign is compared as '' (PHP interpolates it), and no list matching means no set
@@ -188,17 +199,18 @@ def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime) -> pl.Laz
         .with_columns(_camp=pl.when(pl.col("_in_lists")).then(pl.col("_s_camp").fill_null("")))
         .join(defined, on="_camp", how="left", validate="m:1", maintain_order="left")
         .with_columns(_camp=pl.when(pl.col("_defined")).then(pl.col("_camp")))
-        .drop("_in_lists", "_defined", "_dup_check", *[f"_p{k}" for k in range(len(DUP_OPTIONS))])
+        .drop("_in_lists", "_defined", "_dup_check", *[f"_p{k}" for k in used])
     )
 
 
-def _db_hits(rows: pl.LazyFrame, db: pl.LazyFrame) -> pl.LazyFrame:
+def _db_hits(rows: pl.LazyFrame, db: pl.LazyFrame, used: tuple[int, ...]) -> pl.LazyFrame:
     """Per pending row: the first option that finds a DB lead (or an undefined CAMP set).
 
     Returns `source_row`, `_db_k` (option rank), `_db_lead`, `_db_list`, `_db_phone`, `_db_undef`.
     """
     hits = []
-    for k, (_, family, scope, _code) in enumerate(_TABLE):
+    for k in used:
+        _, family, scope, _code = _TABLE[k]
         new_scope, stored_scope = _SCOPE_KEYS[scope]
         new_cols = [*_NEW_KEYS[family], *new_scope, "_cutoff"]
         asking = rows.filter(pl.col(f"_o{k}"))
@@ -226,24 +238,24 @@ def _db_hits(rows: pl.LazyFrame, db: pl.LazyFrame) -> pl.LazyFrame:
                 _db_undef=pl.lit(value=False),
             )
         )
-    camp_ranks = [
-        pl.when(pl.col(f"_o{k}")).then(pl.lit(k, pl.Int32))
-        for k, row in enumerate(_TABLE)
-        if row[2] == "camp"
-    ]
-    hits.append(
-        rows.with_columns(_db_k=pl.min_horizontal(camp_ranks))
-        .filter(pl.col("_db_k").is_not_null() & pl.col("_camp").is_null())
-        .select(
-            "source_row",
-            "_db_k",
-            _db_lead=pl.lit(None, pl.Int64),
-            _db_list=pl.lit(None, pl.Int64),
-            _db_phone=pl.lit(None, pl.String),
-            _db_undef=pl.lit(value=True),
+    camp_ranks = [pl.when(pl.col(f"_o{k}")).then(pl.lit(k, pl.Int32)) for k in used if _TABLE[k][2] == "camp"]
+    if camp_ranks:
+        hits.append(
+            rows.with_columns(_db_k=pl.min_horizontal(camp_ranks))
+            .filter(pl.col("_db_k").is_not_null() & pl.col("_camp").is_null())
+            .select(
+                "source_row",
+                "_db_k",
+                _db_lead=pl.lit(None, pl.Int64),
+                _db_list=pl.lit(None, pl.Int64),
+                _db_phone=pl.lit(None, pl.String),
+                _db_undef=pl.lit(value=True),
+            )
         )
-    )
     cols = ["_db_k", "_db_lead", "_db_list", "_db_phone", "_db_undef"]
+    if not hits:
+        return pl.LazyFrame(schema={"source_row": pl.Int64, "_db_k": pl.Int32, "_db_lead": pl.Int64,
+                                    "_db_list": pl.Int64, "_db_phone": pl.String, "_db_undef": pl.Boolean})
     return (
         pl.concat(hits)
         .group_by("source_row")
@@ -260,10 +272,11 @@ def _stored_db(existing: pl.LazyFrame, campaigns: pl.LazyFrame) -> pl.LazyFrame:
     ).join(campaigns.drop("_in_lists"), on="_s_list", how="left", validate="m:1")
 
 
-def _asking(df: pl.DataFrame) -> list[tuple[int, list[str], list[str], pl.DataFrame]]:
+def _asking(df: pl.DataFrame, used: tuple[int, ...]) -> list[tuple[int, list[str], list[str], pl.DataFrame]]:
     """Per option some row asks for: (rank, new-side keys, stored-side keys, asking rows)."""
     out: list[tuple[int, list[str], list[str], pl.DataFrame]] = []
-    for k, (_, family, scope, _code) in enumerate(_TABLE):
+    for k in used:
+        _, family, scope, _code = _TABLE[k]
         new_scope, stored_scope = _SCOPE_KEYS[scope]
         new_keys = [*_NEW_KEYS[family], *new_scope]
         asking = df.filter(pl.col(f"_o{k}")).select("source_row", *new_keys)
@@ -297,7 +310,7 @@ def _batch_hits(
     )
 
 
-def _settle_batch(df: pl.DataFrame) -> pl.DataFrame:
+def _settle_batch(df: pl.DataFrame, used: tuple[int, ...]) -> pl.DataFrame:
     """Find the accepted rows by fixpoint iteration, then each row's first in-batch hit.
 
     Row r is accepted iff it is still a candidate (pending, no DB hit) and no accepted earlier
@@ -305,23 +318,28 @@ def _settle_batch(df: pl.DataFrame) -> pl.DataFrame:
     from the previous round's accepted set; a row's verdict is right once those of the earlier
     rows matching it are, so the rounds end after (longest chain of matches + 1) steps.
     """
+    # NOTE: work on the key columns only, in one chunk: group-bys over a chunked frame of ~40
+    # columns were ~5x slower than over this slim copy
+    keys = sorted({c for c in df.columns if c.startswith(("_n_", "_s_", "_o"))} - {"_s_phone_raw"})
+    slim = df.select("source_row", "_list", "_camp", *keys).rechunk()
     candidate = df["_pend"] & df["_db_k"].is_null()
-    asking = _asking(df)
+    asking = _asking(slim, used)
     accepted = candidate
-    hits = _batch_hits(df.filter(accepted), asking)
+    hits = _batch_hits(slim.filter(accepted), asking)
     for _ in range(df.height + 1):
-        settled = candidate & ~df["source_row"].is_in(hits["source_row"].implode())
+        settled = candidate & ~slim["source_row"].is_in(hits["source_row"].implode())
         if settled.equals(accepted):
             break
         accepted = settled
-        hits = _batch_hits(df.filter(accepted), asking)
+        hits = _batch_hits(slim.filter(accepted), asking)
     # options in rank order: the first one with a hit decides, reporting the earliest row
     first = hits.group_by("source_row").agg(pl.col("_k", "_first").sort_by("_k", "_first").first())
     reported = df.select(_first="source_row", _b_list="_list", _b_phone="_s_phone_raw")
     found = first.join(reported, on="_first", validate="m:1").rename(
         {"_k": "_b_k", "_first": "_b_row"}
     )
-    return df.join(found, on="source_row", how="left", validate="1:1", maintain_order="left")
+    found = slim.select("source_row").join(found, on="source_row", how="left", validate="1:1", maintain_order="left")
+    return pl.concat([df, found.drop("source_row")], how="horizontal")  # same rows, same order
 
 
 def duplicates(
@@ -347,11 +365,15 @@ def duplicates(
         _s_camp=_norm(pl.col("campaign_id")),
         _in_lists=pl.lit(value=True),
     )
-    lf = with_reject_column(lf)
-    given = lf.collect_schema()
-    # NOTE: both inputs feed 13 joins below; without `cache()` polars recomputes them per join
-    rows = _prepare(lf, campaigns, now).cache()
-    db_hits = _db_hits(rows.filter(pl.col("_pend")), _stored_db(existing, campaigns).cache())
+    batch = with_reject_column(lf).collect()
+    given = batch.schema
+    # NOTE: a batch carries few distinct `duplicate_check` values: only the options some row
+    # asks for get flag and key columns, and joins
+    checks = batch.get_column("duplicate_check").fill_null("").unique().to_list()
+    used = tuple(sorted({DUP_OPTIONS.index(name) for value in checks for name in parse_duplicate_check(value)[0]}))
+    # NOTE: both inputs feed up to 13 joins below; without `cache()` polars recomputes them per join
+    rows = _prepare(batch.lazy(), campaigns, now, used).cache()
+    db_hits = _db_hits(rows.filter(pl.col("_pend")), _stored_db(existing, campaigns).cache(), used)
     joined = rows.join(db_hits, on="source_row", how="left", validate="1:1", maintain_order="left")
     schema = joined.collect_schema()
     schema.update(
@@ -372,8 +394,11 @@ def duplicates(
         )
     )
     reported_phone = pl.when(db_first).then(pl.col("_db_phone")).otherwise(pl.col("_b_phone"))
+    # NOTE: the fixpoint runs eagerly outside any `collect`: inside `map_batches` polars runs
+    # it on its own busy thread pool, which made every join and group-by 2-3x slower
     return (
-        joined.map_batches(_settle_batch, schema=schema)
+        _settle_batch(joined.collect(), used)
+        .lazy()
         .with_columns(
             pl.coalesce(REJECT, code).alias(REJECT),
             dup_lead_id=pl.when(db_first).then(pl.col("_db_lead")),

@@ -294,37 +294,12 @@ def gmt_offset(
     """
     # add_lead ignores a `gmt_offset_now` request parameter (spec 2): any such column is replaced.
     lf = lf.drop("gmt_offset_now", "gmt_offset_text", strict=False)
-    area = pl.col("phone_number").str.slice(0, 3)
-    prefix = pl.col("phone_number").str.slice(3, 3)
-    method = _ascii_upper(pl.col("tz_method"))
-    cc = _country_key(pl.col("phone_code"))
-    runs_postal = (
-        method.str.contains("POSTAL", literal=True)
-        & (pl.col("postal_code").str.len_bytes() > 4)  # PHP strlen counts bytes
-        & (pl.col("phone_code") == "1")
-    )
-    runs_tzcode = (pl.col("tz_method") == "TZCODE") & (pl.col("owner").str.len_bytes() > 1)
-    runs_nanpa = (
-        method.str.contains("NANPA", literal=True)
-        & (area.str.len_chars() == 3)
-        & (prefix.str.len_chars() == 3)
-        # NOTE: spec 5.2: the prefix check overwrites the prefix with one digit.
-        & (pl.col("usacan_prefix_check") != "Y")
-    )
-    lf = lf.with_columns(
-        _tz_runs_tzcode=runs_tzcode,
-        _tz_pc=pl.when(runs_postal).then(pl.col("postal_code").str.to_lowercase()),
-        _tz_tz=pl.when(runs_tzcode).then(_ci(pl.col("owner"))),
-        _tz_cc=cc,
-        _tz_na=pl.when(runs_nanpa).then(_ci(area)),
-        _tz_np=_ci(prefix),
-        _tz_da=pl.when(cc.is_in(["1", "52"])).then(_ci(area)),
-        _tz_ds=pl.when(cc == "61").then(_ci(pl.col("state"))),
-        _tz_dc=cc,
-    )
+    keys = _masked_keys(lf)
+    # NOTE: every lead with equal (masked) keys gets the same offset: look up each key once
+    distinct = keys.unique()
     tables = _special_tables(phone_codes, postal_codes, nanpa) | _default_tables(phone_codes)
-    for table, keys in tables.values():
-        lf = _join(lf, table, keys)
+    for table, on in tables.values():
+        distinct = _join(distinct, table, on)
 
     def hit(tag: str) -> pl.Expr:
         return pl.col(f"_tz_{tag}_hit").fill_null(value=False)
@@ -339,18 +314,68 @@ def gmt_offset(
         rng = pl.col(f"_tz_{tag}_rng") if tag != "tz" else pl.col("_tz_tz_rng").fill_null("")
         offset = pl.when(hit(tag)).then(pl.col(f"_tz_{tag}_off")).otherwise(offset)
         rule = pl.when(hit(tag)).then(rng).otherwise(rule)
-    lf = lf.with_columns(offset.alias(_OFF), rule.alias(_RNG))
-    lf = lf.drop(cs.starts_with("_tz_") - cs.by_name(_OFF, _RNG))
-
+    key_names = keys.collect_schema().names()
+    distinct = distinct.select(*key_names, offset.alias(_OFF), rule.alias(_RNG))
     verdicts = (
-        lf.select(_OFF, _RNG)
+        distinct.select(_OFF, _RNG)
         .filter(pl.col(_OFF).is_not_null())
         .unique()
         .with_columns(_tz_verdict=_dst_verdicts(server_now, server_offset))
         .unnest("_tz_verdict")
     )
-    return (
-        _join(lf, verdicts, [_OFF, _RNG])
+    answers = (
+        _join(distinct, verdicts, [_OFF, _RNG])
         .with_columns(pl.col("gmt_offset_text").fill_null(""))
         .drop(_OFF, _RNG)
+    )
+    found = keys.join(answers, on=key_names, how="left", validate="m:1", nulls_equal=True, maintain_order="left")
+    return pl.concat([lf, found.select("gmt_offset_now", "gmt_offset_text")], how="horizontal")
+
+
+def _masked_keys(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Per lead, the look-up keys of every method, null where the method does not run (8.2, 8.3).
+
+    The settings that switch methods on (`phone_code`, `tz_method`, `usacan_prefix_check`)
+    take few distinct values in a batch, so they are judged once per distinct combination.
+    """
+    settings = ["phone_code", "tz_method", "usacan_prefix_check"]
+    method = _ascii_upper(pl.col("tz_method"))
+    judged = (
+        lf.select(settings)
+        .unique()
+        .with_columns(
+            _tz_cc=_country_key(pl.col("phone_code")),
+            _tz_on_pc=method.str.contains("POSTAL", literal=True) & (pl.col("phone_code") == "1"),
+            _tz_on_tz=pl.col("tz_method") == "TZCODE",
+            # NOTE: spec 5.2: the prefix check overwrites the prefix with one digit.
+            _tz_on_na=method.str.contains("NANPA", literal=True) & (pl.col("usacan_prefix_check") != "Y"),
+        )
+    )
+    area = pl.col("phone_number").str.slice(0, 3)
+    prefix = pl.col("phone_number").str.slice(3, 3)
+    runs_nanpa = pl.col("_tz_on_na") & (area.str.len_chars() == 3) & (prefix.str.len_chars() == 3)
+    runs_tzcode = pl.col("_tz_on_tz") & (pl.col("owner").str.len_bytes() > 1)
+    cc = pl.col("_tz_cc")
+    judged = judged.collect()
+    rows = lf.select(*settings, "phone_number", "postal_code", "owner", "state")
+    if judged.height == 1:  # the usual batch: one setting for every lead
+        rows = rows.with_columns(pl.lit(judged.get_column(c).item(), judged.schema[c]).alias(c)
+                                 for c in judged.columns if c not in settings)
+    else:
+        rows = rows.join(judged.lazy(), on=settings, how="left", validate="m:1", nulls_equal=True,
+                         maintain_order="left")
+    return (
+        rows.select(
+            _tz_runs_tzcode=runs_tzcode,
+            # PHP strlen counts bytes
+            _tz_pc=pl.when(pl.col("_tz_on_pc") & (pl.col("postal_code").str.len_bytes() > 4))
+            .then(pl.col("postal_code").str.to_lowercase()),
+            _tz_tz=pl.when(runs_tzcode).then(_ci(pl.col("owner"))),
+            _tz_cc=cc,
+            _tz_na=pl.when(runs_nanpa).then(_ci(area)),
+            _tz_np=pl.when(runs_nanpa).then(_ci(prefix)),
+            _tz_da=pl.when(cc.is_in(["1", "52"])).then(_ci(area)),
+            _tz_ds=pl.when(cc == "61").then(_ci(pl.col("state"))),
+        )
+        .with_columns(_tz_dc=pl.col("_tz_cc"))
     )
