@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import bulk_fill_leads, lead_frame, mariadb_engine, peak_rss_mb, phones, timed
 from ingest.clock import Clock
-from ingest.runner import LoadSettings, load_files, settle_columns
+from ingest.runner import LoadSettings, load_files, settle_columns, settled_constants
 from rules.addlead import Actor, Lookups, check_duplicates, prepare, screen
 from sinks.reference import read_shipped
 
@@ -67,7 +67,7 @@ _EXISTING = pl.DataFrame(schema={
 def validate_frame(raw: pl.DataFrame, lookups: Lookups, list_campaigns: pl.LazyFrame) -> pl.DataFrame:
     """Every in-memory rule over one frame, as the runner chains them."""
     settled = settle_columns(raw, OPTIONS, "bench")
-    screened = screen(prepare(settled.lazy()), lookups=lookups, actor=Actor(user="6666"),
+    screened = screen(prepare(settled.lazy(), cleaned=settled_constants(raw)), lookups=lookups, actor=Actor(user="6666"),
                       server_now=NOW, server_offset=0.0)
     return check_duplicates(screened, existing=_EXISTING.lazy(), list_campaigns=list_campaigns,
                             server_now=NOW).collect()

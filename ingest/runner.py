@@ -38,6 +38,7 @@ from ingest.readers import SOURCE_ROW, Batch, ReadOptions, read_file
 from rules import REJECT
 from rules.addlead import Actor, Lookups, check_duplicates, prepare, screen
 from rules.auth import authenticated, judge_actor
+from rules.cleaning import clean_value
 from rules.dst import server_offset
 from rules.fields import LEAD_FIELDS, OPTION_FIELDS, WIDTHS
 from rules.leadrow import lead_rows
@@ -71,7 +72,7 @@ from sinks.rejects import RejectsFile, ResultsFile
 from sinks.users import load_group, load_list_campaigns_pairs, load_user
 from sinks.vicidial import bulk_insert, locked_lead_table, next_id, truncate_to_columns
 
-__all__ = ["LoadSettings", "RunSummary", "load_files", "load_frames", "settle_columns"]
+__all__ = ["LoadSettings", "RunSummary", "load_files", "load_frames", "settle_columns", "settled_constants"]
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,18 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
-def settle_columns(batch: pl.DataFrame, options: dict[str, str], source: str) -> pl.DataFrame:
-    """Give every row each add_lead parameter: its own non-empty value, else the setting."""
+def settled_constants(batch: pl.DataFrame) -> list[str]:
+    """The parameters `settle_columns` fills from the settings alone (cleaned once, there)."""
+    return [name for name in (*LEAD_FIELDS, *OPTION_FIELDS) if name not in batch.columns]
+
+
+def settle_columns(batch: pl.DataFrame, options: dict[str, str], source: str, *,
+                   use_non_latin: bool = False) -> pl.DataFrame:
+    """Give every row each add_lead parameter: its own non-empty value, else the setting.
+
+    A parameter the batch has no column for holds the setting already cleaned as add_lead
+    cleans it (`settled_constants` names those), so `prepare` need not scan it row by row.
+    """
     if "phone_number" not in batch.columns:
         header = ", ".join(c for c in batch.columns if c != SOURCE_ROW)
         msg = f"`{source}` has no `phone_number` column (header: {header}); add_lead needs one"
@@ -174,7 +185,8 @@ def settle_columns(batch: pl.DataFrame, options: dict[str, str], source: str) ->
             col = pl.col(name).cast(pl.String).fill_null("")
             exprs.append(pl.when(col == "").then(pl.lit(default)).otherwise(col).alias(name))
         else:
-            exprs.append(pl.lit(default, dtype=pl.String).alias(name))
+            value = clean_value(name, default, use_non_latin=use_non_latin)
+            exprs.append(pl.lit(value, dtype=pl.String).alias(name))
     return batch.with_columns(exprs)
 
 
@@ -266,12 +278,12 @@ class _Loader:
             self.servers_local_gmt, server_is_dst=self.clock.is_dst(now),
             server_utc_offset_hhmm=_hhmm(self.clock.utc_offset_hours(now)),
         )
-        settled = settle_columns(raw, self.settings.options, source)
+        settled = settle_columns(raw, self.settings.options, source, use_non_latin=self.use_non_latin)
         ledger = self._ledger_states(settled, input_hash)
         done = ledger.filter(pl.col("stage") == "done")
         with self.stages.timed("rules"):
             prepared = prepare(settled.join(done.select(SOURCE_ROW), on=SOURCE_ROW, how="anti").lazy(),
-                               use_non_latin=self.use_non_latin).collect()
+                               use_non_latin=self.use_non_latin, cleaned=settled_constants(raw)).collect()
         redo = self._landed(prepared, ledger)
         with self.stages.timed("lookups"), self.engine.connect() as conn:
             lookups = self._lookups(conn, prepared)

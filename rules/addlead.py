@@ -16,7 +16,7 @@ call-time edge or a duplicate-window boundary during the batch).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,9 +61,12 @@ class Lookups:
     defined_lists: frozenset[int]
 
 
-def prepare(lf: pl.LazyFrame, *, use_non_latin: bool = False) -> pl.LazyFrame:
-    """Clean every add_lead parameter and apply its defaults (steps G3, G4, A0, A5)."""
-    return lf.pipe(clean, use_non_latin=use_non_latin).pipe(apply_defaults)
+def prepare(lf: pl.LazyFrame, *, use_non_latin: bool = False, cleaned: Collection[str] = ()) -> pl.LazyFrame:
+    """Clean every add_lead parameter and apply its defaults (steps G3, G4, A0, A5).
+
+    `cleaned` names columns that hold values cleaned already (see `rules.cleaning.clean`).
+    """
+    return lf.pipe(clean, use_non_latin=use_non_latin, skip=cleaned).pipe(apply_defaults)
 
 
 def _raw_list_number() -> pl.Expr:

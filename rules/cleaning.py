@@ -8,11 +8,12 @@ to the `vicidial_list` widths.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 import polars as pl
 
-__all__ = ["ALLOWED", "apply_defaults", "clean", "mysql_date"]
+__all__ = ["ALLOWED", "apply_defaults", "clean", "clean_value", "mysql_date"]
 
 _Plus = Literal["space", "keep"]
 
@@ -111,20 +112,34 @@ def _filter(column: str, *, use_non_latin: bool) -> pl.Expr:
     return pl.col(column).map_batches(apply, return_dtype=pl.String).alias(column)
 
 
-def clean(lf: pl.LazyFrame, *, use_non_latin: bool = False) -> pl.LazyFrame:
+def clean(lf: pl.LazyFrame, *, use_non_latin: bool = False, skip: Collection[str] = ()) -> pl.LazyFrame:
     """Reduce every add_lead parameter column present to its allowed characters (ingest.md 3).
 
     Nulls become `''` (an absent parameter); columns that are not add_lead parameters, and
-    parameters without a column, are left as they are. Nothing is truncated.
+    parameters without a column, are left as they are. Nothing is truncated. Columns named in
+    `skip` are taken as clean already (settings given once for a whole batch and cleaned with
+    `clean_value`: scanning a million copies of one value costs as much as a real column).
 
     >>> lf = pl.LazyFrame({"email": ["bob+tag@x.com"], "country_code": ["U.S.A."]})
     >>> clean(lf).collect().row(0)
     ('bob tag@x.com', 'USA')
     """
-    present = [name for name in lf.collect_schema().names() if name in ALLOWED]
+    present = [name for name in lf.collect_schema().names() if name in ALLOWED and name not in skip]
     if not present:
         return lf
     return lf.with_columns(_filter(name, use_non_latin=use_non_latin) for name in present)
+
+
+def clean_value(name: str, value: str, *, use_non_latin: bool = False) -> str:
+    """One parameter value as `clean` leaves it (other names are returned as they are).
+
+    >>> clean_value("dnc_check", "y+es"), clean_value("first_name", "Ann+Marie")
+    ('', 'Ann Marie')
+    """
+    if name not in ALLOWED:
+        return value
+    one = pl.DataFrame({name: [value]}, schema={name: pl.String})
+    return one.select(_filter(name, use_non_latin=use_non_latin)).item()
 
 
 # Defaults applied when the parameter has no column at all: what an absent parameter becomes.

@@ -310,6 +310,21 @@ def _batch_hits(
     )
 
 
+def _one_class_per_key(candidates: pl.DataFrame, asking: list[tuple[int, list[str], list[str], pl.DataFrame]]) -> bool:
+    """True when the first round of `_settle_batch` is already its fixpoint.
+
+    With one option compared one way, and every candidate's new-side key equal to its own
+    stored-side key (nothing lost to the column widths), the leads of one key form a class: its
+    earliest candidate matches no earlier accepted row, stays accepted, and is the row every
+    later member of the class hits — round two would find exactly round one's hits.
+    """
+    if len(asking) != 1:
+        return False
+    _, new_keys, stored_keys, _ = asking[0]
+    same = [pl.col(n).eq_missing(pl.col(s)) for n, s in zip(new_keys, stored_keys, strict=True)]
+    return bool(candidates.select(pl.all_horizontal(same).all()).item())
+
+
 def _settle_batch(df: pl.DataFrame, used: tuple[int, ...]) -> pl.DataFrame:
     """Find the accepted rows by fixpoint iteration, then each row's first in-batch hit.
 
@@ -324,14 +339,10 @@ def _settle_batch(df: pl.DataFrame, used: tuple[int, ...]) -> pl.DataFrame:
     slim = df.select("source_row", "_list", "_camp", *keys).rechunk()
     candidate = df["_pend"] & df["_db_k"].is_null()
     asking = _asking(slim, used)
-    accepted = candidate
-    hits = _batch_hits(slim.filter(accepted), asking)
-    for _ in range(df.height + 1):
-        settled = candidate & ~slim["source_row"].is_in(hits["source_row"].implode())
-        if settled.equals(accepted):
-            break
-        accepted = settled
-        hits = _batch_hits(slim.filter(accepted), asking)
+    if _one_class_per_key(slim.filter(candidate), asking):
+        hits = _class_hits(slim, candidate, asking[0])
+    else:
+        hits = _fixpoint_hits(slim, candidate, asking)
     # options in rank order: the first one with a hit decides, reporting the earliest row
     first = hits.group_by("source_row").agg(pl.col("_k", "_first").sort_by("_k", "_first").first())
     reported = df.select(_first="source_row", _b_list="_list", _b_phone="_s_phone_raw")
@@ -340,6 +351,39 @@ def _settle_batch(df: pl.DataFrame, used: tuple[int, ...]) -> pl.DataFrame:
     )
     found = slim.select("source_row").join(found, on="source_row", how="left", validate="1:1", maintain_order="left")
     return pl.concat([df, found.drop("source_row")], how="horizontal")  # same rows, same order
+
+
+def _class_hits(
+    slim: pl.DataFrame, candidate: pl.Series, asking: tuple[int, list[str], list[str], pl.DataFrame]
+) -> pl.DataFrame:
+    """`_batch_hits` when `_one_class_per_key` holds: one pass, no join.
+
+    Every asking row hits the earliest candidate of its key class, when that one is earlier.
+    Rows with a null key part match nothing, as in a join.
+    """
+    k, new_keys, _, _ = asking
+    return (
+        slim.with_columns(_cand=candidate)
+        .filter((pl.col("_cand") | pl.col(f"_o{k}")) & pl.all_horizontal(pl.col(new_keys).is_not_null()))
+        .with_columns(_first=pl.when(pl.col("_cand")).then(pl.col("source_row")).min().over(pl.struct(new_keys)))
+        .filter(pl.col(f"_o{k}") & (pl.col("_first") < pl.col("source_row")))
+        .select("source_row", "_first", _k=pl.lit(k, pl.Int32))
+    )
+
+
+def _fixpoint_hits(
+    slim: pl.DataFrame, candidate: pl.Series, asking: list[tuple[int, list[str], list[str], pl.DataFrame]]
+) -> pl.DataFrame:
+    """The in-batch hits of the accepted set, found by iterating to the fixpoint."""
+    accepted = candidate
+    hits = _batch_hits(slim.filter(accepted), asking)
+    for _ in range(slim.height + 1):
+        settled = candidate & ~slim["source_row"].is_in(hits["source_row"].implode())
+        if settled.equals(accepted):
+            break
+        accepted = settled
+        hits = _batch_hits(slim.filter(accepted), asking)
+    return hits
 
 
 def duplicates(

@@ -730,3 +730,30 @@ def test_matches_row_at_a_time_reference(
         for i, lead_values in enumerate(leads)
     ]
     run(rows, existing)  # asserts equality with the reference
+
+
+# one option for the whole batch (rows without a check mixed in) takes the single-pass path
+# of `_class_hits` whenever no value is cut by a column width; the reference decides both ways
+single_option_rows = st.sampled_from(DUP_OPTIONS).flatmap(
+    lambda option: st.lists(
+        batch_rows.flatmap(
+            lambda row: st.sampled_from([option, option, ""]).map(
+                lambda check: {**row, "duplicate_check": check}
+            )
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=single_option_rows, leads=st.lists(db_leads, max_size=4))
+def test_one_option_batches_match_the_reference(
+    rows: list[dict[str, Any]], leads: list[dict[str, Any]]
+) -> None:
+    existing = [
+        {**lead_values, "lead_id": 10 + 3 * i, "source_row": None}
+        for i, lead_values in enumerate(leads)
+    ]
+    run(rows, existing)
