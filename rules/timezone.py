@@ -164,18 +164,24 @@ def _offset_text(expr: pl.Expr) -> pl.Expr:
 
 
 def _special_tables(
-    phone_codes: pl.LazyFrame, postal_codes: pl.LazyFrame, nanpa: pl.LazyFrame | None
+    phone_codes: pl.LazyFrame, postal_codes: pl.LazyFrame, nanpa: pl.LazyFrame | None,
+    lengths: list[int],
 ) -> dict[str, tuple[pl.LazyFrame, list[str]]]:
-    """First-row lookups of the POSTAL, TZCODE and NANPA methods (spec 8.2), by join keys."""
-    # POSTAL: `postal_code LIKE "{lead}%"` among country 1 rows; every prefix of a table code
-    # is a key, so the lead's whole code joins on equality (LIKE is case-insensitive here).
+    """First-row lookups of the POSTAL, TZCODE and NANPA methods (spec 8.2), by join keys.
+
+    `lengths`: the lengths of the leads' postal codes that run the POSTAL method.
+    """
+    # POSTAL: `postal_code LIKE "{lead}%"` among country 1 rows; each prefix of a table code
+    # as long as some lead's code is a key, so the lead's whole code joins on equality (LIKE
+    # is case-insensitive here).
     postal = (
         postal_codes.filter(
             (_country_key(pl.col("country_code")) == "1") & (pl.col("postal_code") != "")
         )
         .with_columns(_tz_pc=pl.col("postal_code").str.to_lowercase())
-        .with_columns(_tz_len=pl.int_ranges(1, pl.col("_tz_pc").str.len_chars() + 1))
+        .with_columns(_tz_len=pl.lit(pl.Series(sorted(lengths), dtype=pl.Int64).implode()))
         .explode("_tz_len")
+        .filter(pl.col("_tz_len") <= pl.col("_tz_pc").str.len_chars())
         .with_columns(_tz_pc=pl.col("_tz_pc").str.slice(0, pl.col("_tz_len")))
     )
     tables = {
@@ -294,12 +300,15 @@ def gmt_offset(
     """
     # add_lead ignores a `gmt_offset_now` request parameter (spec 2): any such column is replaced.
     lf = lf.drop("gmt_offset_now", "gmt_offset_text", strict=False)
-    keys = _masked_keys(lf)
+    keys = _masked_keys(lf).collect().lazy()
     # NOTE: every lead with equal (masked) keys gets the same offset: look up each key once
-    distinct = keys.unique()
-    tables = _special_tables(phone_codes, postal_codes, nanpa) | _default_tables(phone_codes)
+    distinct = keys.unique().collect()
+    lengths = distinct.get_column("_tz_pc").drop_nulls().str.len_chars().unique().to_list()
+    tables = _special_tables(phone_codes, postal_codes, nanpa, lengths) | _default_tables(phone_codes)
+    looked_up = distinct.lazy()
     for table, on in tables.values():
-        distinct = _join(distinct, table, on)
+        looked_up = _join(looked_up, table, on)
+    distinct = looked_up
 
     def hit(tag: str) -> pl.Expr:
         return pl.col(f"_tz_{tag}_hit").fill_null(value=False)
