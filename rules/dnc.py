@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from rules._frame import flag
+from rules._frame import RejectCode, flag
 
 __all__ = ["dnc_checks"]
 
@@ -62,15 +62,39 @@ def dnc_checks(
     >>> out.collect()["reject_reason"].to_list()
     [None, 'DNC_SYSTEM']
     """
-    names = lf.collect_schema().names()
-    phone = _norm(pl.col("phone_number"))
-    # NOTE: membership tests, not joins: a join rewrites every column the batch carries
-    system = _keys(system_dnc.select(_norm(pl.col("phone_number"))))
-    lf = lf.with_columns(_dnc_number=phone, _dnc_wild=phone.str.slice(0, 3) + _WILDCARD)
-    lf = flag(lf, "DNC_SYSTEM", _verdict(
-        _option(names, "dnc_check"), pl.col("_dnc_number").is_in(system), pl.col("_dnc_wild").is_in(system),
-    ))
+    # NOTE: membership tests, not joins (a join rewrites every column the batch carries), and
+    # only for the modes the batch asks: its option columns hold few distinct values
+    df = lf.collect()
+    names = df.columns
+    sys_modes, camp_modes = _modes(df, "dnc_check"), _modes(df, "campaign_dnc_check")
+    if not (sys_modes | camp_modes) & {"Y", "AREACODE"}:
+        return df.lazy()
+    # NOTE: a cleaned `phone_number` holds digits and commas only (step G3): nothing to fold
+    phone = pl.col("phone_number").fill_null("")
+    df = df.with_columns(_dnc_number=phone, _dnc_wild=phone.str.slice(0, 3) + _WILDCARD)
+    if sys_modes & {"Y", "AREACODE"}:
+        system = _keys(system_dnc.select(_norm(pl.col("phone_number"))))
+        df = _flag_now(df, "DNC_SYSTEM", _verdict(
+            _option(names, "dnc_check"), pl.col("_dnc_number").is_in(system),
+            pl.col("_dnc_wild").is_in(system),
+        ))
+    if camp_modes & {"Y", "AREACODE"}:
+        df = _campaign_check(df, names, campaign_dnc, campaign_dnc_source)
+    return df.drop("_dnc_number", "_dnc_wild").lazy()
 
+
+def _modes(df: pl.DataFrame, column: str) -> set[str]:
+    return set(df.get_column(column).fill_null("").unique().to_list()) if column in df.columns else set()
+
+
+def _flag_now(df: pl.DataFrame, code: RejectCode, failed: pl.Expr) -> pl.DataFrame:
+    return flag(df.lazy(), code, failed).collect()
+
+
+def _campaign_check(
+    df: pl.DataFrame, names: list[str], campaign_dnc: pl.LazyFrame, campaign_dnc_source: pl.LazyFrame
+) -> pl.DataFrame:
+    """Step A10 on a frame holding `_dnc_number` and `_dnc_wild`."""
     # The DNC campaign: `use_other_campaign_dnc` replaces the request's campaign when set.
     # vicidial_campaigns' key is unique under the collation; keep the first row per key anyway.
     other = (
@@ -85,11 +109,19 @@ def dnc_checks(
     campaign = _norm(_option(names, "campaign_id"))
     if other.height:
         campaign = campaign.replace(dict(zip(other["campaign"], other["other"], strict=True)))
-    listed = _keys(campaign_dnc.select(_norm(pl.col("campaign_id")) + _SEP + _norm(pl.col("phone_number"))))
-    lf = lf.with_columns(_dnc_campaign=campaign + _SEP)
-    lf = flag(lf, "DNC_CAMPAIGN", _verdict(
-        _option(names, "campaign_dnc_check"),
-        (pl.col("_dnc_campaign") + pl.col("_dnc_number")).is_in(listed),
-        (pl.col("_dnc_campaign") + pl.col("_dnc_wild")).is_in(listed),
-    ))
-    return lf.drop("_dnc_number", "_dnc_wild", "_dnc_campaign")
+    df = df.with_columns(_dnc_campaign=campaign)
+    mode = _option(names, "campaign_dnc_check")
+    listed = campaign_dnc.select(
+        _norm(pl.col("campaign_id")).alias("campaign"), _norm(pl.col("phone_number")).alias("number")
+    ).collect()
+    campaigns = df.get_column("_dnc_campaign").unique()
+    if campaigns.len() == 1:  # the usual batch: one DNC campaign, so the number alone is the key
+        numbers = listed.filter(pl.col("campaign") == campaigns.item()).get_column("number").unique().implode()
+        failed = _verdict(mode, pl.col("_dnc_number").is_in(numbers), pl.col("_dnc_wild").is_in(numbers))
+    else:
+        keys = listed.select(pl.col("campaign") + _SEP + pl.col("number")).to_series().unique().implode()
+        prefix = pl.col("_dnc_campaign") + _SEP
+        failed = _verdict(
+            mode, (prefix + pl.col("_dnc_number")).is_in(keys), (prefix + pl.col("_dnc_wild")).is_in(keys)
+        )
+    return _flag_now(df, "DNC_CAMPAIGN", failed).drop("_dnc_campaign")

@@ -132,18 +132,25 @@ def lookup_state(lf: pl.LazyFrame, *, phone_codes: pl.LazyFrame) -> pl.LazyFrame
         ["_ls_cc", "_ls_ac"],
         {"_ls_state": pl.col("state").fill_null("")},
     )
-    wanted = (pl.col("lookup_state") == "Y") & (pl.col("state") == "")
-    return (
-        lf.with_columns(
-            _ls_cc=pl.when(wanted).then(_country_key(pl.col("phone_code"))),
-            _ls_ac=_ci(pl.col("phone_number").str.slice(0, 3)),
+    df = lf.collect()
+    wanted = df.select((pl.col("lookup_state") == "Y") & (pl.col("state") == "")).to_series()
+    if not wanted.any():  # NOTE: the usual batch: states given, or the option off
+        return df.lazy()
+    at = wanted.arg_true()
+    found = (
+        df.select(
+            _ls_cc=_country_key(pl.col("phone_code").gather(at)),
+            _ls_ac=_ci(pl.col("phone_number").gather(at).str.slice(0, 3)),
         )
+        .lazy()
         .pipe(_join, table, ["_ls_cc", "_ls_ac"])
-        .with_columns(
-            state=pl.when(pl.col("_ls_cc_hit")).then(pl.col("_ls_state")).otherwise(pl.col("state"))
-        )
-        .drop("_ls_cc", "_ls_ac", "_ls_state", "_ls_cc_hit")
+        .collect()
     )
+    values = found.select(
+        pl.when(pl.col("_ls_cc_hit").fill_null(value=False)).then(pl.col("_ls_state")).fill_null("")
+    ).to_series()  # no row found leaves the state as it was: `''`
+    state = df.get_column("state").clone().scatter(at, values)
+    return df.with_columns(state).lazy()
 
 
 def strip_nanpa(lf: pl.LazyFrame) -> pl.LazyFrame:
