@@ -147,7 +147,7 @@ def _used_fields(used: tuple[int, ...]) -> list[str]:
     return [key for key in _FIELDS if key in wanted]
 
 
-def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime, used: tuple[int, ...]) -> pl.LazyFrame:
+def _prepare(batch: pl.DataFrame, campaigns: pl.DataFrame, now: datetime, used: tuple[int, ...]) -> pl.DataFrame:
     """Add option flags, the window cut-off, and the new-side and stored-side key columns."""
     check = pl.col("_dup_check").str.to_lowercase()
     cutoff: pl.Expr = pl.lit("")  # '' = no window
@@ -156,9 +156,10 @@ def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime, used: tup
         cutoff = (
             pl.when(check.str.contains(f"{n}day", literal=True)).then(pl.lit(cut)).otherwise(cutoff)
         )
-    # NOTE: a batch carries few distinct `duplicate_check` values: parse each once, join back
+    df = batch.with_columns(_dup_check=pl.col("duplicate_check").fill_null(""))
+    # NOTE: a batch carries few distinct `duplicate_check` values: parse each once, attach back
     parsed = (
-        lf.select(_dup_check=pl.col("duplicate_check").fill_null(""))
+        df.select("_dup_check")
         .unique()
         .with_columns(
             _cutoff=cutoff,
@@ -179,9 +180,8 @@ def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime, used: tup
         .select(pl.col("_s_camp").alias("_camp"), _defined=pl.lit(value=True))
         .unique()
     )
-    return (
-        lf.with_columns(_dup_check=pl.col("duplicate_check").fill_null(""))
-        .join(parsed, on="_dup_check", how="left", validate="m:1", maintain_order="left")
+    df = (
+        _attach(df, parsed, "_dup_check")
         .with_columns(
             pl.col("source_row").cast(pl.Int64),
             _pend=pl.col(REJECT).is_null(),
@@ -189,18 +189,35 @@ def _prepare(lf: pl.LazyFrame, campaigns: pl.LazyFrame, now: datetime, used: tup
             _s_phone_raw=pl.col("phone_number").fill_null("").str.slice(0, WIDTHS["phone_number"]),
         )
         .with_columns(*flags, *new, *stored, _s_list=pl.col("_list"))
-        .join(
-            campaigns.rename({"_s_list": "_list"}),
-            on="_list",
-            how="left",
-            validate="m:1",
-            maintain_order="left",
-        )
-        .with_columns(_camp=pl.when(pl.col("_in_lists")).then(pl.col("_s_camp").fill_null("")))
-        .join(defined, on="_camp", how="left", validate="m:1", maintain_order="left")
-        .with_columns(_camp=pl.when(pl.col("_defined")).then(pl.col("_camp")))
-        .drop("_in_lists", "_defined", "_dup_check", *[f"_p{k}" for k in used])
     )
+    df = _attach(df, campaigns.rename({"_s_list": "_list"}), "_list")
+    df = df.with_columns(_camp=pl.when(pl.col("_in_lists")).then(pl.col("_s_camp").fill_null("")))
+    df = _attach(df, defined, "_camp")
+    return df.with_columns(_camp=pl.when(pl.col("_defined")).then(pl.col("_camp"))).drop(
+        "_in_lists", "_defined", "_dup_check", *[f"_p{k}" for k in used]
+    )
+
+
+def _attach(df: pl.DataFrame, table: pl.DataFrame, on: str) -> pl.DataFrame:
+    """Left-join a small table with at most one row per key (a null key matches nothing).
+
+    NOTE: a batch usually holds one key (one list, one `duplicate_check`): its values are then
+    broadcast, which costs nothing, where a join would rewrite every column of the batch.
+    """
+    keys = df.get_column(on).unique()
+    if keys.len() != 1:
+        return df.join(table, on=on, how="left", validate="m:1", maintain_order="left")
+    key = keys.item()
+    row = table.clear() if key is None else table.filter(pl.col(on) == key)
+    if row.height > 1:
+        msg = f"`{on}` is not unique in the attached table"
+        raise ValueError(msg)
+    values = [
+        pl.lit(row.get_column(c).item() if row.height else None, table.schema[c]).alias(c)
+        for c in table.columns
+        if c != on
+    ]
+    return df.with_columns(values)
 
 
 def _db_hits(rows: pl.LazyFrame, db: pl.LazyFrame, used: tuple[int, ...]) -> pl.LazyFrame:
@@ -416,7 +433,7 @@ def duplicates(
     checks = batch.get_column("duplicate_check").fill_null("").unique().to_list()
     used = tuple(sorted({DUP_OPTIONS.index(name) for value in checks for name in parse_duplicate_check(value)[0]}))
     # NOTE: both inputs feed up to 13 joins below; without `cache()` polars recomputes them per join
-    rows = _prepare(batch.lazy(), campaigns, now, used).cache()
+    rows = _prepare(batch, campaigns.collect(), now, used).lazy()
     db_hits = _db_hits(rows.filter(pl.col("_pend")), _stored_db(existing, campaigns).cache(), used)
     joined = rows.join(db_hits, on="source_row", how="left", validate="1:1", maintain_order="left")
     schema = joined.collect_schema()
