@@ -309,7 +309,10 @@ def gmt_offset(
     lf = lf.drop("gmt_offset_now", "gmt_offset_text", strict=False)
     keys = _masked_keys(lf).collect().lazy()
     # NOTE: every lead with equal (masked) keys gets the same offset: look up each key once
-    distinct = keys.unique().collect()
+    # `_tz_tz` is set exactly where TZCODE runs, and the default chain's country is `_tz_cc`
+    distinct = keys.unique().collect().with_columns(
+        _tz_runs_tzcode=pl.col("_tz_tz").is_not_null(), _tz_dc=pl.col("_tz_cc")
+    )
     lengths = distinct.get_column("_tz_pc").drop_nulls().str.len_chars().unique().to_list()
     tables = _special_tables(phone_codes, postal_codes, nanpa, lengths) | _default_tables(phone_codes)
     looked_up = distinct.lazy()
@@ -367,6 +370,7 @@ def _masked_keys(lf: pl.LazyFrame) -> pl.LazyFrame:
             _tz_on_na=method.str.contains("NANPA", literal=True) & (pl.col("usacan_prefix_check") != "Y"),
         )
     )
+    # NOTE: a cleaned `phone_number` holds digits and commas only (step G3): no case to fold
     area = pl.col("phone_number").str.slice(0, 3)
     prefix = pl.col("phone_number").str.slice(3, 3)
     runs_nanpa = pl.col("_tz_on_na") & (area.str.len_chars() == 3) & (prefix.str.len_chars() == 3)
@@ -382,16 +386,14 @@ def _masked_keys(lf: pl.LazyFrame) -> pl.LazyFrame:
                          maintain_order="left")
     return (
         rows.select(
-            _tz_runs_tzcode=runs_tzcode,
             # PHP strlen counts bytes
             _tz_pc=pl.when(pl.col("_tz_on_pc") & (pl.col("postal_code").str.len_bytes() > 4))
             .then(pl.col("postal_code").str.to_lowercase()),
             _tz_tz=pl.when(runs_tzcode).then(_ci(pl.col("owner"))),
             _tz_cc=cc,
-            _tz_na=pl.when(runs_nanpa).then(_ci(area)),
-            _tz_np=pl.when(runs_nanpa).then(_ci(prefix)),
-            _tz_da=pl.when(cc.is_in(["1", "52"])).then(_ci(area)),
+            _tz_na=pl.when(runs_nanpa).then(area),
+            _tz_np=pl.when(runs_nanpa).then(prefix),
+            _tz_da=pl.when(cc.is_in(["1", "52"])).then(area),
             _tz_ds=pl.when(cc == "61").then(_ci(pl.col("state"))),
         )
-        .with_columns(_tz_dc=pl.col("_tz_cc"))
     )
