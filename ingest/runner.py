@@ -18,9 +18,11 @@ import dataclasses
 import json
 import logging
 import secrets
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,23 +139,41 @@ class RunSummary:
         return out
 
 
+@dataclass(frozen=True)
+class _Screened:
+    """One batch as read, and after every check but A11 (`rows_screened` None: no rows)."""
+
+    batch: Batch
+    as_read: pl.DataFrame
+    now: datetime = datetime.min
+    done: pl.DataFrame | None = None
+    redo: pl.DataFrame | None = None
+    rows_screened: pl.DataFrame | None = None
+
+
 class _Stages:
+    """Seconds spent per stage. Stages of two batches overlap, so they may sum past the run's."""
+
     def __init__(self, into: dict[str, float]) -> None:
         self.into = into
+        self.lock = threading.Lock()
 
     def timed(self, name: str) -> _Timer:
-        return _Timer(self.into, name)
+        return _Timer(self, name)
 
 
 class _Timer:
-    def __init__(self, into: dict[str, float], name: str) -> None:
-        self.into, self.name, self.start = into, name, 0.0
+    def __init__(self, stages: _Stages, name: str) -> None:
+        self.stages, self.name, self.start = stages, name, 0.0
 
     def __enter__(self) -> None:
         self.start = time.perf_counter()
 
     def __exit__(self, *_exc: object) -> None:
-        self.into[self.name] = round(self.into.get(self.name, 0.0) + time.perf_counter() - self.start, 4)
+        spent = time.perf_counter() - self.start
+        with self.stages.lock:
+            into = self.stages.into
+            into[self.name] = round(into.get(self.name, 0.0) + spent, 4)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -251,19 +271,22 @@ class _Loader:
         with self.engine.connect() as conn:
             self.list_campaigns = load_list_campaigns(conn)
         self.defined_lists = frozenset(int(v) for v in self.list_campaigns.get_column("list_id").to_list())
-        while True:
-            with self.stages.timed("read"):
-                raw = next(batches, None)
-            if raw is None:
-                break
-            batch = raw if isinstance(raw, Batch) else Batch(rows=raw, malformed=empty_bad())
-            as_read = batch.rows  # the rejects file shows rows as they came, before mapping
-            rows = map_columns(as_read, self.settings.mapping) if self.settings.mapping else as_read
-            parts = [self._malformed(batch.malformed)]
-            if rows.height:
-                parts.append(self._batch(rows, name, input_hash))
-            self._account(pl.concat(parts, how="vertical_relaxed"), as_read, batch.malformed)
-            self.on_rows(batch.records, batch.progress)
+        # NOTE: batch k+1 is read, mapped and screened on a worker thread while batch k is
+        # written: the screen only reads (look-ups, the ledger rows of its own batch), and A11
+        # and every write stay in batch order on this thread, under the table lock
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadpipe-screen")
+        try:
+            ahead: Future[_Screened | None] = worker.submit(self._next_screened, batches, name, input_hash)
+            while (screened := ahead.result()) is not None:
+                ahead = worker.submit(self._next_screened, batches, name, input_hash)
+                batch = screened.batch
+                parts = [self._malformed(batch.malformed)]
+                if screened.rows_screened is not None:
+                    parts.append(self._finish(screened, input_hash))
+                self._account(pl.concat(parts, how="vertical_relaxed"), screened.as_read, batch.malformed)
+                self.on_rows(batch.records, batch.progress)
+        finally:
+            worker.shutdown(wait=True, cancel_futures=True)
         after = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
         self.summary.files.append({
             "path": name, "sha256": input_hash,
@@ -272,7 +295,20 @@ class _Loader:
         })
 
     # -- one batch ------------------------------------------------------------------------
-    def _batch(self, raw: pl.DataFrame, source: str, input_hash: str) -> pl.DataFrame:
+    def _next_screened(self, batches: Iterator[Batch | pl.DataFrame], source: str, input_hash: str) -> _Screened | None:
+        """Read the next batch and run every check but A11 on it (None at the end of the input)."""
+        with self.stages.timed("read"):
+            raw = next(batches, None)
+        if raw is None:
+            return None
+        batch = raw if isinstance(raw, Batch) else Batch(rows=raw, malformed=empty_bad())
+        as_read = batch.rows  # the rejects file shows rows as they came, before mapping
+        rows = map_columns(as_read, self.settings.mapping) if self.settings.mapping else as_read
+        if not rows.height:
+            return _Screened(batch=batch, as_read=as_read)
+        return self._screen(rows, source, input_hash, _Screened(batch=batch, as_read=as_read))
+
+    def _screen(self, raw: pl.DataFrame, source: str, input_hash: str, out: _Screened) -> _Screened:
         now = self.clock.now()
         s_offset = server_offset(
             self.servers_local_gmt, server_is_dst=self.clock.is_dst(now),
@@ -290,14 +326,20 @@ class _Loader:
         with self.stages.timed("rules"):
             screened = screen(prepared.lazy(), lookups=lookups, actor=self.actor, server_now=now,
                               server_offset=s_offset).collect()
+        return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened)
+
+    def _finish(self, s: _Screened, input_hash: str) -> pl.DataFrame:
+        """Step A11 and the writes of a screened batch; every row's verdict and response."""
+        assert s.rows_screened is not None and s.redo is not None and s.done is not None
+        screened, redo = s.rows_screened, s.redo
         fresh = screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
         # their leads exist: the checks passed when they were inserted, whatever they say now
         recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW).with_columns(
             pl.lit(None, pl.String).alias(REJECT)
         )
-        verdicts = self._write(fresh, recovered, input_hash, now)
+        verdicts = self._write(fresh, recovered, input_hash, s.now)
         with self.stages.timed("responses"):
-            return self._responses(verdicts, done)
+            return self._responses(verdicts, s.done)
 
     def _ledger_states(self, settled: pl.DataFrame, input_hash: str) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
