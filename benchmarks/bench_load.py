@@ -24,7 +24,14 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import bulk_fill_leads, lead_frame, mariadb_engine, peak_rss_mb, prepare_database, timed
+from benchmarks._common import (
+    bulk_fill_leads,
+    lead_frame,
+    mariadb_engine,
+    peak_rss_mb,
+    prepare_database,
+    timed,
+)
 from ingest.clock import Clock
 from ingest.runner import LoadSettings, load_files
 from sinks import tables

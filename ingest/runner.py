@@ -330,7 +330,9 @@ class _Loader:
 
     def _finish(self, s: _Screened, input_hash: str) -> pl.DataFrame:
         """Step A11 and the writes of a screened batch; every row's verdict and response."""
-        assert s.rows_screened is not None and s.redo is not None and s.done is not None
+        assert s.rows_screened is not None
+        assert s.redo is not None
+        assert s.done is not None
         screened, redo = s.rows_screened, s.redo
         fresh = screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
         # their leads exist: the checks passed when they were inserted, whatever they say now

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import polars as pl
-import polars.selectors as cs
 
 from rules.dst import dst_in_effect, lead_local_standard, php_float_text, php_number
 

@@ -17,7 +17,7 @@ OPTIONS = {
 
 
 @pytest.mark.parametrize("use_non_latin", [False, True])
-def test_skipping_the_settled_constants_changes_nothing(use_non_latin: bool) -> None:
+def test_skipping_the_settled_constants_changes_nothing(*, use_non_latin: bool) -> None:
     raw = pl.DataFrame({"source_row": [1, 2], "phone_number": ["727-555+0001", ""],
                         "last_name": ["O'Neil+Jr", "Łukasz"], "source": ["", "web"]})
     settled = settle_columns(raw, OPTIONS, "t.csv", use_non_latin=use_non_latin)
