@@ -103,7 +103,7 @@ def part_in_memory(rows: int, sample: int) -> None:
     print(f"ratio vectorised / row-at-a-time: {vector / per_row:,.0f}x   (target: >= 500,000 rows/s)")
 
 
-def part_mariadb(rows: int, existing: int, sample: int, workdir: Path) -> None:
+def part_mariadb(rows: int, existing: int, sample: int, workdir: Path, batch_rows: int) -> None:
     print(f"\n== MariaDB: {rows:,} leads, DUPCAMP90DAY + DNC, against {existing:,} existing ==")
     engine = mariadb_engine()
     times: dict[str, float] = {}
@@ -126,11 +126,13 @@ def part_mariadb(rows: int, existing: int, sample: int, workdir: Path) -> None:
     path = workdir / "new.csv"
     new.write_csv(path)
     settings = LoadSettings(user="6666", options={**OPTIONS, "duplicate_check": "DUPCAMP90DAY"},
-                            batch_rows=50_000, dry_run=True)
+                            batch_rows=batch_rows, dry_run=True)
     clock = Clock(fixed=NOW, server_tz_name="UTC")
     with timed("pipeline, set-based look-ups (dry run)", rows, times):
         summary = load_files([path], engine=engine, settings=settings, clock=clock)
     print("summary:", summary.one_line(), dict(summary.reasons))
+    print("stages (s; the screen of one batch overlaps the duplicate check of the one before):",
+          {k: round(v, 1) for k, v in summary.stages.items()})
     # reference: what add_lead does per lead — one SELECT per check (DNC, campaign DNC, DUPCAMP)
     start = time.perf_counter()
     with engine.connect() as conn:
@@ -157,11 +159,14 @@ def main() -> None:
     parser.add_argument("--existing", type=int, default=5_000_000)
     parser.add_argument("--sample", type=int, default=2_000)
     parser.add_argument("--skip-mariadb", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--batch-rows", type=int, default=50_000, help="pipeline batch size (MariaDB part)")
     args = parser.parse_args()
-    part_in_memory(args.rows, args.sample)
+    if not args.skip_memory:
+        part_in_memory(args.rows, args.sample)
     if not args.skip_mariadb:
         with tempfile.TemporaryDirectory() as tmp:
-            part_mariadb(args.rows, args.existing, args.sample, Path(tmp))
+            part_mariadb(args.rows, args.existing, args.sample, Path(tmp), args.batch_rows)
     print(f"\npeak RSS (of the MariaDB pipeline when it ran, its fill excluded): {peak_rss_mb():,.0f} MiB (target < 2 GB)")
 
 

@@ -409,7 +409,7 @@ class _Loader:
                     with self.stages.timed("duplicates"):
                         existing = load_candidates(conn, fresh)
                         if self._dry_accepted:
-                            existing = pl.concat([existing, *self._dry_accepted], how="vertical_relaxed")
+                            existing = pl.concat([existing, self._dry_candidates(fresh)], how="vertical_relaxed")
                         checked = check_duplicates(
                             fresh.lazy(), existing=existing.lazy(),
                             list_campaigns=self.list_campaigns.lazy(), server_now=now,
@@ -460,6 +460,23 @@ class _Loader:
             dup_lead_id=pl.coalesce("dup_lead_id", "_dup_id")
         ).drop("_dup_id")
         return pl.concat([both.join(notices, on=SOURCE_ROW, how="left"), rejected], how="diagonal_relaxed")
+
+    def _dry_candidates(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """The leads a dry run pretends it inserted that the batch's checks could match.
+
+        The same superset `load_candidates` fetches from the table (a phone or alt_phone equal
+        to a batch phone or alt_phone, case and trailing spaces aside), so that the duplicate
+        check does not re-read every earlier pretend lead for every batch.
+        """
+        def norm(column: str) -> pl.Expr:
+            return pl.col(column).fill_null("").str.strip_chars_end(" ").str.to_lowercase()
+
+        keys = pl.concat([batch.select(norm("phone_number").alias("k")), batch.select(norm("alt_phone").alias("k"))])
+        wanted = keys.get_column("k").unique().implode()
+        return pl.concat([
+            rows.filter(norm("phone_number").is_in(wanted) | norm("alt_phone").is_in(wanted))
+            for rows in self._dry_accepted
+        ], how="vertical_relaxed")
 
     def _remember_dry(self, rows: pl.DataFrame, next_free: int) -> None:
         self._dry_next_id = next_free
