@@ -306,10 +306,16 @@ def gmt_offset(
     """
     # add_lead ignores a `gmt_offset_now` request parameter (spec 2): any such column is replaced.
     lf = lf.drop("gmt_offset_now", "gmt_offset_text", strict=False)
-    keys = _masked_keys(lf).collect().lazy()
+    every = _masked_keys(lf).collect()
+    # NOTE: keys of methods no lead of the batch runs are null throughout (null counts are
+    # free): leave them out of the per-row unique and join, and add them back per key
+    keys = every.select([c for c in every.columns if every.get_column(c).null_count() < every.height]
+                        or every.columns[:1]).lazy()
+    absent = [pl.lit(None, dtype).alias(c) for c, dtype in every.schema.items()
+              if c not in keys.collect_schema().names()]
     # NOTE: every lead with equal (masked) keys gets the same offset: look up each key once
     # `_tz_tz` is set exactly where TZCODE runs, and the default chain's country is `_tz_cc`
-    distinct = keys.unique().collect().with_columns(
+    distinct = keys.unique().collect().with_columns(absent).with_columns(
         _tz_runs_tzcode=pl.col("_tz_tz").is_not_null(), _tz_dc=pl.col("_tz_cc")
     )
     lengths = distinct.get_column("_tz_pc").drop_nulls().str.len_chars().unique().to_list()
