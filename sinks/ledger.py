@@ -4,8 +4,9 @@ Tables (created by leadpipe when missing, prefixed `leadpipe_`, never touching V
 
 * `leadpipe_runs` — one row per run: pipeline, timestamps, counts, the JSON report.
 * `leadpipe_ledger` — one row per accepted input row, keyed by (input hash, source row):
-  the lead id leadpipe allocated and a stage, `reserved` (id allocated, insert under way),
-  `added` (the `vicidial_list` row exists) or `done` (child rows written too).
+  the lead id leadpipe allocated and a stage, `reserved` (id allocated, insert under way or
+  done), `added` (the `vicidial_list` row is known to exist: set for landed rows a rerun found)
+  or `done` (child rows written too).
 
 A batch's ledger rows are written as `reserved` before its `vicidial_list` insert, in the same
 locked section. After a crash at any point a rerun of the same input finds each accepted row in
