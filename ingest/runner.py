@@ -139,6 +139,12 @@ class RunSummary:
         return out
 
 
+def _finished(value: pl.DataFrame) -> Future[pl.DataFrame]:
+    done: Future[pl.DataFrame] = Future()
+    done.set_result(value)
+    return done
+
+
 @dataclass(frozen=True)
 class _Screened:
     """One batch as read, and after every check but A11 (`rows_screened` None: no rows)."""
@@ -219,6 +225,7 @@ class _Loader:
         self.results = ResultsFile(settings.results) if settings.results else None
         self.rejects = RejectsFile(settings.rejects) if settings.rejects else None
         self._dry_accepted: list[pl.DataFrame] = []
+        self._writer: ThreadPoolExecutor | None = None
         self._dry_next_id = 0
         self._dry_next_ids: dict[str, int] = {}
         with engine.connect() as conn:
@@ -275,18 +282,22 @@ class _Loader:
         # written: the screen only reads (look-ups, the ledger rows of its own batch), and A11
         # and every write stay in batch order on this thread, under the table lock
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadpipe-screen")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadpipe-children")
         try:
             ahead: Future[_Screened | None] = worker.submit(self._next_screened, batches, name, input_hash)
+            waiting: tuple[_Screened, Callable[[], pl.DataFrame] | None] | None = None
             while (screened := ahead.result()) is not None:
                 ahead = worker.submit(self._next_screened, batches, name, input_hash)
-                batch = screened.batch
-                parts = [self._malformed(batch.malformed)]
-                if screened.rows_screened is not None:
-                    parts.append(self._finish(screened, input_hash))
-                self._account(pl.concat(parts, how="vertical_relaxed"), screened.as_read, batch.malformed)
-                self.on_rows(batch.records, batch.progress)
+                respond = self._finish(screened, input_hash) if screened.rows_screened is not None else None
+                if waiting is not None:  # the batch before: its child rows were written meanwhile
+                    self._settle(*waiting)
+                waiting = (screened, respond)
+            if waiting is not None:
+                self._settle(*waiting)
         finally:
             worker.shutdown(wait=True, cancel_futures=True)
+            self._writer.shutdown(wait=True)
+            self._writer = None
         after = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
         self.summary.files.append({
             "path": name, "sha256": input_hash,
@@ -295,6 +306,15 @@ class _Loader:
         })
 
     # -- one batch ------------------------------------------------------------------------
+    def _settle(self, screened: _Screened, respond: Callable[[], pl.DataFrame] | None) -> None:
+        """Account a written batch: results, rejects, counts and progress."""
+        batch = screened.batch
+        parts = [self._malformed(batch.malformed)]
+        if respond is not None:
+            parts.append(respond())
+        self._account(pl.concat(parts, how="vertical_relaxed"), screened.as_read, batch.malformed)
+        self.on_rows(batch.records, batch.progress)
+
     def _next_screened(self, batches: Iterator[Batch | pl.DataFrame], source: str, input_hash: str) -> _Screened | None:
         """Read the next batch and run every check but A11 on it (None at the end of the input)."""
         with self.stages.timed("read"):
@@ -328,8 +348,8 @@ class _Loader:
                               server_offset=s_offset).collect()
         return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened)
 
-    def _finish(self, s: _Screened, input_hash: str) -> pl.DataFrame:
-        """Step A11 and the writes of a screened batch; every row's verdict and response."""
+    def _finish(self, s: _Screened, input_hash: str) -> Callable[[], pl.DataFrame]:
+        """Step A11 and the writes of a screened batch; returns how to get every row's response."""
         assert s.rows_screened is not None
         assert s.redo is not None
         assert s.done is not None
@@ -339,9 +359,15 @@ class _Loader:
         recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW).with_columns(
             pl.lit(None, pl.String).alias(REJECT)
         )
-        verdicts = self._write(fresh, recovered, input_hash, s.now)
-        with self.stages.timed("responses"):
-            return self._responses(verdicts, s.done)
+        written = self._write(fresh, recovered, input_hash, s.now)
+        done = s.done
+
+        def respond() -> pl.DataFrame:
+            verdicts = written.result()
+            with self.stages.timed("responses"):
+                return self._responses(verdicts, done)
+
+        return respond
 
     def _ledger_states(self, settled: pl.DataFrame, input_hash: str) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
@@ -399,9 +425,12 @@ class _Loader:
             defined_lists=self.defined_lists,
         )
 
-    def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, input_hash: str, now: datetime) -> pl.DataFrame:
-        """Steps A11 and A13–A18 under the lock; returns every row's verdict with lead ids."""
+    def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, input_hash: str,
+               now: datetime) -> Future[pl.DataFrame]:
+        """Steps A11 and A13 under the lock, then A14–A18; every row's verdict with lead ids."""
         s = self.settings
+        deferred = not s.dry_run and self._writer is not None and is_mysql(self.engine)
+        notices = pl.DataFrame()
         with self.engine.connect() as conn:
             trans = conn.begin()
             try:
@@ -437,21 +466,13 @@ class _Loader:
                             # row landed from the lead itself (`_landed`), and that UPDATE cost
                             # ~5% of a load into MariaDB
                             bulk_insert(conn, tables.vicidial_list, rows)
-                if is_mysql(conn):  # MyISAM: the leads are in; child rows follow outside the lock
-                    trans.commit()
-                    trans = conn.begin()
                 both = pl.concat([accepted, recovered.with_columns(pl.col("lead_id").cast(pl.Int64))],
                                  how="diagonal_relaxed")
-                with self.stages.timed("write_children"):
-                    notices = write_children(
-                        conn, both, now=now, utc_now=self.clock.utc(now), user=self.actor.user,
-                        custom_fields_enabled=self.custom_fields_enabled, dry_run=s.dry_run,
-                        redo=recovered.get_column("lead_id").to_list(),
-                        dry_next_ids=self._dry_next_ids,
-                    )
-                if not s.dry_run:
-                    mark_stage(conn, input_hash, both.get_column("lead_id").to_list(), "done")
-                trans.commit()
+                if deferred:  # MyISAM: the leads are in; child rows follow outside the lock
+                    trans.commit()
+                else:
+                    notices = self._children(conn, both, recovered, input_hash, now)
+                    trans.commit()
             except BaseException:
                 if trans.is_active:
                     trans.rollback()
@@ -461,7 +482,37 @@ class _Loader:
         rejected = rejected.join(ids, on="dup_source_row", how="left").with_columns(
             dup_lead_id=pl.coalesce("dup_lead_id", "_dup_id")
         ).drop("_dup_id")
-        return pl.concat([both.join(notices, on=SOURCE_ROW, how="left"), rejected], how="diagonal_relaxed")
+
+        def verdicts(notices: pl.DataFrame) -> pl.DataFrame:
+            return pl.concat([both.join(notices, on=SOURCE_ROW, how="left"), rejected], how="diagonal_relaxed")
+
+        if not deferred:
+            return _finished(verdicts(notices))
+
+        def rest() -> pl.DataFrame:
+            with self.engine.begin() as conn:
+                return verdicts(self._children(conn, both, recovered, input_hash, now))
+
+        # NOTE: on MariaDB/MySQL a batch's child rows and `done` marks are written on a second
+        # connection while the next batch takes the lock and loads its leads (other tables);
+        # the single writer thread keeps them in batch order
+        assert self._writer is not None
+        return self._writer.submit(rest)
+
+    def _children(self, conn: sa.Connection, both: pl.DataFrame, recovered: pl.DataFrame,
+                  input_hash: str, now: datetime) -> pl.DataFrame:
+        """Steps A14–A18 for the batch's new and recovered leads, then their `done` marks."""
+        s = self.settings
+        with self.stages.timed("write_children"):
+            notices = write_children(
+                conn, both, now=now, utc_now=self.clock.utc(now), user=self.actor.user,
+                custom_fields_enabled=self.custom_fields_enabled, dry_run=s.dry_run,
+                redo=recovered.get_column("lead_id").to_list(),
+                dry_next_ids=self._dry_next_ids,
+            )
+        if not s.dry_run:
+            mark_stage(conn, input_hash, both.get_column("lead_id").to_list(), "done")
+        return notices
 
     def _dry_candidates(self, batch: pl.DataFrame) -> pl.DataFrame:
         """The leads a dry run pretends it inserted that the batch's checks could match.
