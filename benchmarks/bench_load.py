@@ -104,9 +104,10 @@ def restore(engine: sa.Engine) -> None:
         conn.exec_driver_sql("ALTER TABLE vicidial_list DISABLE KEYS")
         conn.exec_driver_sql("INSERT INTO vicidial_list SELECT * FROM bench_base")
         conn.exec_driver_sql("ALTER TABLE vicidial_list ENABLE KEYS")
-        for name in ("vicidial_list_alt_phones", "vicidial_hopper", "vicidial_callbacks", "custom_101",
-                     "leadpipe_ledger"):
-            conn.exec_driver_sql(f"DELETE FROM {name}")
+        for name in ("vicidial_list_alt_phones", "vicidial_hopper", "vicidial_callbacks", "custom_101"):
+            conn.exec_driver_sql(f"DELETE FROM `{name}`")
+        for name in ("leadpipe_row_ledger", "leadpipe_inputs"):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS `{name}`")  # the run creates them afresh
 
 
 def row_by_row(engine: sa.Engine, written: pl.DataFrame, sample: int) -> float:
@@ -136,6 +137,7 @@ def mariadb_part(rows: int, prefill: int, sample: int, workdir: Path, fills: tup
             with timed(f"pre-fill {fill:,} leads (set-up)", fill, times):
                 bulk_fill_leads(engine, fill, seed=5, workdir=workdir)
         snapshot(engine)
+        restore(engine)  # both runs start from the same freshly restored table and indexes
         written = run_pipeline(engine, path, "leadpipe end to end", rows, times)
         restore(engine)
         with engine.begin() as conn, timed("bare LOAD DATA of the same final rows", written.height, times):

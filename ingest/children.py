@@ -24,13 +24,42 @@ from sinks.children import (
 )
 from sinks.vicidial import bulk_insert
 
-__all__ = ["write_children"]
+__all__ = ["custom_entry_list_ids", "write_children"]
 
 _NOTICES = ("alt_notice", "custom_notice", "hopper_notice", "callback_notice")
 
 
 def _asking(leads: pl.DataFrame, column: str) -> pl.DataFrame:
     return leads.filter(pl.col(column) == "Y") if column in leads.columns else leads.clear()
+
+
+def _custom(conn: sa.Connection, custom: pl.DataFrame, *, custom_fields_enabled: bool
+            ) -> tuple[dict[int, pl.DataFrame], pl.DataFrame]:
+    list_ids = custom.get_column("list_id").cast(pl.Int64, strict=False).drop_nulls().unique().to_list()
+    fields = load_list_fields(conn, list_ids)
+    plans = {lid: custom_field_plan(fields.filter(pl.col("list_id") == lid), list_id=lid) for lid in list_ids}
+    return custom_rows(custom, plans=plans, tables_present=custom_tables_present(conn, list_ids),
+                       custom_fields_enabled=custom_fields_enabled)
+
+
+def custom_entry_list_ids(conn: sa.Connection, leads: pl.DataFrame, *, custom_fields_enabled: bool
+                          ) -> pl.DataFrame:
+    """`source_row`, `entry_list_id` of the leads whose custom values step A16 will write.
+
+    add_lead inserts the lead, then sets its `entry_list_id` to the list id once the custom row
+    is in; leadpipe inserts the lead with that value already (the same final row), so that no
+    UPDATE of `vicidial_list` waits for the table lock of the next batch. Called before the
+    lead ids are known (outside that lock).
+    """
+    custom = _asking(leads, "custom_fields")
+    if custom.height == 0:
+        return pl.DataFrame(schema={"source_row": pl.Int64, "entry_list_id": pl.Int64})
+    if "lead_id" not in custom.columns:
+        custom = custom.with_columns(lead_id=pl.col("source_row"))
+    _rows, notices = _custom(conn, custom, custom_fields_enabled=custom_fields_enabled)
+    return notices.filter(pl.col("entry_list_id").is_not_null()).select(
+        pl.col("source_row").cast(pl.Int64), pl.col("entry_list_id").cast(pl.Int64)
+    )
 
 
 def write_children(
@@ -66,18 +95,13 @@ def write_children(
 
     custom = _asking(leads, "custom_fields")  # A16
     if custom.height:
-        list_ids = custom.get_column("list_id").cast(pl.Int64, strict=False).drop_nulls().unique().to_list()
-        fields = load_list_fields(conn, list_ids)
-        plans = {lid: custom_field_plan(fields.filter(pl.col("list_id") == lid), list_id=lid) for lid in list_ids}
-        rows_by_list, custom_notices = custom_rows(
-            custom, plans=plans, tables_present=custom_tables_present(conn, list_ids),
-            custom_fields_enabled=custom_fields_enabled,
-        )
+        rows_by_list, custom_notices = _custom(conn, custom, custom_fields_enabled=custom_fields_enabled)
         if not dry_run:
             for list_id, rows in rows_by_list.items():
                 write_custom_rows(conn, list_id, rows.drop("source_row"))
-            updates = custom_notices.filter(pl.col("entry_list_id").is_not_null()).select("lead_id", "entry_list_id")
-            set_entry_list_ids(conn, updates)
+            # new leads were inserted with it (`custom_entry_list_ids`); a recovered one may not
+            updates = custom_notices.filter(pl.col("entry_list_id").is_not_null() & pl.col("lead_id").is_in(redo))
+            set_entry_list_ids(conn, updates.select("lead_id", "entry_list_id"))
         notices.append(custom_notices.select("source_row", "custom_notice"))
 
     hop = _asking(leads, "add_to_hopper")  # A17

@@ -20,7 +20,7 @@ import logging
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -32,7 +32,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from ingest._records import empty_bad
-from ingest.children import write_children
+from ingest.children import custom_entry_list_ids, write_children
 from ingest.clock import Clock
 from ingest.errors import ConfigError, InputError
 from ingest.mapping import MappingOptions, map_columns
@@ -52,6 +52,8 @@ from sinks.ledger import (
     ensure_ledger_tables,
     file_hash,
     forget_input,
+    input_key,
+    ledger_top,
     mark_stage,
     read_ledger,
     record_reserved,
@@ -154,6 +156,7 @@ class _Screened:
     now: datetime = datetime.min
     done: pl.DataFrame | None = None
     redo: pl.DataFrame | None = None
+    stale: tuple[int, ...] = ()
     rows_screened: pl.DataFrame | None = None
 
 
@@ -177,6 +180,8 @@ class _Timer:
 
     def __exit__(self, *_exc: object) -> None:
         spent = time.perf_counter() - self.start
+        log.debug("stage %s on %s: %.3f s from %.3f", self.name, threading.current_thread().name,
+                  spent, self.start)
         with self.stages.lock:
             into = self.stages.into
             into[self.name] = round(into.get(self.name, 0.0) + spent, 4)
@@ -228,6 +233,8 @@ class _Loader:
         self._writer: ThreadPoolExecutor | None = None
         self._dry_next_id = 0
         self._dry_next_ids: dict[str, int] = {}
+        self._ledger_top: int | None = None
+        self._input_id: int | None = None
         with engine.connect() as conn:
             self.actor = self._actor(conn)
             self.phone_codes = load_phone_codes(conn)
@@ -271,12 +278,20 @@ class _Loader:
         """Load one input (a file, a webhook spool segment) given as batches of raw rows."""
         started = time.perf_counter()
         before = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
-        if self.settings.force_reload and input_hash and not self.settings.dry_run:
+        # the input's id in the ledger (None: an input without a hash, or a dry run of a new one)
+        self._input_id = None
+        if input_hash and (self.reads_ledger or not self.settings.dry_run):
+            self._input_id = input_key(self.engine, input_hash, create=not self.settings.dry_run)
+        if self.settings.force_reload and self._input_id is not None and not self.settings.dry_run:
             with self.engine.begin() as conn:
-                dropped = forget_input(conn, input_hash)
+                dropped = forget_input(conn, self._input_id)
             log.info("force reload of %s: forgot %d ledger rows", name, dropped)
         with self.engine.connect() as conn:
             self.list_campaigns = load_list_campaigns(conn)
+            # NOTE: read once per input, not per batch: a batch's ledger read would wait for the
+            # table lock the writes of the batch before hold, and so undo the read-ahead below
+            reads = self.reads_ledger and self._input_id is not None and not self.settings.force_reload
+            self._ledger_top = ledger_top(conn, self._input_id) if reads else None  # type: ignore[arg-type]
         self.defined_lists = frozenset(int(v) for v in self.list_campaigns.get_column("list_id").to_list())
         # NOTE: batch k+1 is read, mapped and screened on a worker thread while batch k is
         # written: the screen only reads (look-ups, the ledger rows of its own batch), and A11
@@ -285,15 +300,18 @@ class _Loader:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadpipe-children")
         try:
             ahead: Future[_Screened | None] = worker.submit(self._next_screened, batches, name, input_hash)
-            waiting: tuple[_Screened, Callable[[], pl.DataFrame] | None] | None = None
+            # NOTE: a batch is accounted once its child rows are written (on MariaDB/MySQL, on
+            # the writer thread): as soon as they are, or when two newer batches are written.
+            # Waiting for them at once would keep the lead table idle while they finish.
+            waiting: deque[tuple[_Screened, Future[pl.DataFrame] | None]] = deque()
             while (screened := ahead.result()) is not None:
                 ahead = worker.submit(self._next_screened, batches, name, input_hash)
-                respond = self._finish(screened, input_hash) if screened.rows_screened is not None else None
-                if waiting is not None:  # the batch before: its child rows were written meanwhile
-                    self._settle(*waiting)
-                waiting = (screened, respond)
-            if waiting is not None:
-                self._settle(*waiting)
+                written = None if screened.rows_screened is None else self._finish(screened, input_hash)
+                waiting.append((screened, written))
+                while waiting and (len(waiting) > 2 or waiting[0][1] is None or waiting[0][1].done()):
+                    self._settle(*waiting.popleft())
+            while waiting:
+                self._settle(*waiting.popleft())
         finally:
             worker.shutdown(wait=True, cancel_futures=True)
             self._writer.shutdown(wait=True)
@@ -306,12 +324,15 @@ class _Loader:
         })
 
     # -- one batch ------------------------------------------------------------------------
-    def _settle(self, screened: _Screened, respond: Callable[[], pl.DataFrame] | None) -> None:
+    def _settle(self, screened: _Screened, written: Future[pl.DataFrame] | None) -> None:
         """Account a written batch: results, rejects, counts and progress."""
         batch = screened.batch
         parts = [self._malformed(batch.malformed)]
-        if respond is not None:
-            parts.append(respond())
+        if written is not None:
+            assert screened.done is not None
+            verdicts = written.result()
+            with self.stages.timed("responses"):
+                parts.append(self._responses(verdicts, screened.done))
         self._account(pl.concat(parts, how="vertical_relaxed"), screened.as_read, batch.malformed)
         self.on_rows(batch.records, batch.progress)
 
@@ -346,36 +367,33 @@ class _Loader:
         with self.stages.timed("rules"):
             screened = screen(prepared.lazy(), lookups=lookups, actor=self.actor, server_now=now,
                               server_offset=s_offset).collect()
-        return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened)
+        # reservations of an interrupted run whose insert never landed: cleared before the rows
+        # are reserved again (a first run has none, so it deletes nothing)
+        stale = ledger.filter(pl.col("stage") == "reserved").join(redo, on=SOURCE_ROW, how="anti")
+        return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened,
+                                   stale=tuple(stale.get_column(SOURCE_ROW).to_list()))
 
-    def _finish(self, s: _Screened, input_hash: str) -> Callable[[], pl.DataFrame]:
-        """Step A11 and the writes of a screened batch; returns how to get every row's response."""
+    def _finish(self, s: _Screened, input_hash: str) -> Future[pl.DataFrame]:
+        """Step A11 and the writes of a screened batch; every row's verdict once they are done."""
         assert s.rows_screened is not None
         assert s.redo is not None
-        assert s.done is not None
         screened, redo = s.rows_screened, s.redo
         fresh = screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
         # their leads exist: the checks passed when they were inserted, whatever they say now
         recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW).with_columns(
             pl.lit(None, pl.String).alias(REJECT)
         )
-        written = self._write(fresh, recovered, input_hash, s.now)
-        done = s.done
-
-        def respond() -> pl.DataFrame:
-            verdicts = written.result()
-            with self.stages.timed("responses"):
-                return self._responses(verdicts, done)
-
-        return respond
+        return self._write(fresh, recovered, input_hash, s.now, s.stale)
 
     def _ledger_states(self, settled: pl.DataFrame, input_hash: str) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
-        if not self.reads_ledger or not input_hash or settled.height == 0:
+        if self._input_id is None or settled.height == 0 or self._ledger_top is None:
             return empty
         rows = settled.get_column(SOURCE_ROW)
+        if int(rows.min()) > self._ledger_top:  # type: ignore[arg-type]
+            return empty  # past every row an earlier run got to
         with self.engine.connect() as conn:
-            ledger = read_ledger(conn, input_hash, int(rows.min()), int(rows.max()))  # type: ignore[arg-type]
+            ledger = read_ledger(conn, self._input_id, int(rows.min()), int(rows.max()))  # type: ignore[arg-type]
         ledger = ledger.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
         # the range query may return rows of the input that this batch does not hold
         return ledger.join(settled.select(pl.col(SOURCE_ROW).cast(pl.Int64)), on=SOURCE_ROW, how="semi")
@@ -426,15 +444,17 @@ class _Loader:
         )
 
     def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, input_hash: str,
-               now: datetime) -> Future[pl.DataFrame]:
+               now: datetime, stale: tuple[int, ...] = ()) -> Future[pl.DataFrame]:
         """Steps A11 and A13 under the lock, then A14–A18; every row's verdict with lead ids."""
         s = self.settings
         deferred = not s.dry_run and self._writer is not None and is_mysql(self.engine)
         notices = pl.DataFrame()
         with self.engine.connect() as conn:
+            entry = custom_entry_list_ids(conn, fresh, custom_fields_enabled=self.custom_fields_enabled)
+            conn.rollback()  # end the read's implicit transaction: the write's begins under the lock
             trans = conn.begin()
             try:
-                with locked_lead_table(conn, extra=() if s.dry_run else ("leadpipe_ledger",)):
+                with locked_lead_table(conn, extra=() if s.dry_run else (ledger_table.name,)):
                     with self.stages.timed("duplicates"):
                         existing = load_candidates(conn, fresh)
                         if self._dry_accepted:
@@ -452,16 +472,25 @@ class _Loader:
                         lead_rows(accepted.lazy(), now=now, user=self.actor.user).collect(),
                         tables.vicidial_list,
                     )
+                    if entry.height:
+                        ids = accepted.select(pl.col(SOURCE_ROW).cast(pl.Int64), "lead_id").join(
+                            entry.rename({"entry_list_id": "_entry"}), on=SOURCE_ROW
+                        ).drop(SOURCE_ROW)
+                        rows = rows.join(ids, on="lead_id", how="left", maintain_order="left").with_columns(
+                            entry_list_id=pl.coalesce("_entry", "entry_list_id")
+                        ).drop("_entry")
                     if s.dry_run:
                         self._remember_dry(rows, first + accepted.height)
                     else:
-                        with self.stages.timed("write_leads"):
+                        with self.stages.timed("write_ledger"):
                             # first: the stale reservations `record_reserved` clears by row range
                             # must not take the landed ones of an interrupted run with them
-                            landed = recovered.get_column("lead_id").to_list()
-                            mark_stage(conn, input_hash, landed, "added")
-                            record_reserved(conn, input_hash, self.summary.run_id,
-                                            accepted.select(SOURCE_ROW, "lead_id"))
+                            if self._input_id is not None:
+                                landed = recovered.get_column("lead_id").to_list()
+                                mark_stage(conn, self._input_id, landed, "added")
+                                record_reserved(conn, self._input_id, self.summary.run_id,
+                                                accepted.select(SOURCE_ROW, "lead_id"), stale=stale)
+                        with self.stages.timed("write_leads"):
                             # NOTE: no `added` mark after the insert: a rerun proves a reserved
                             # row landed from the lead itself (`_landed`), and that UPDATE cost
                             # ~5% of a load into MariaDB
@@ -510,8 +539,8 @@ class _Loader:
                 redo=recovered.get_column("lead_id").to_list(),
                 dry_next_ids=self._dry_next_ids,
             )
-        if not s.dry_run:
-            mark_stage(conn, input_hash, both.get_column("lead_id").to_list(), "done")
+        if not s.dry_run and self._input_id is not None:
+            mark_stage(conn, self._input_id, both.get_column("lead_id").to_list(), "done")
         return notices
 
     def _dry_candidates(self, batch: pl.DataFrame) -> pl.DataFrame:

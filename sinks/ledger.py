@@ -3,7 +3,9 @@
 Tables (created by leadpipe when missing, prefixed `leadpipe_`, never touching VICIdial's):
 
 * `leadpipe_runs` — one row per run: pipeline, timestamps, counts, the JSON report.
-* `leadpipe_ledger` — one row per accepted input row, keyed by (input hash, source row):
+* `leadpipe_inputs` — one row per input (a file's content hash, a webhook spool segment): the
+  small integer id the ledger uses for it.
+* `leadpipe_row_ledger` — one row per accepted input row, keyed by (input id, source row):
   the lead id leadpipe allocated and a stage, `reserved` (id allocated, insert under way or
   done), `added` (the `vicidial_list` row is known to exist: set for landed rows a rerun found)
   or `done` (child rows written too).
@@ -19,6 +21,7 @@ rewritten; `done` rows are reported as already loaded.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +35,11 @@ __all__ = [
     "ensure_ledger_tables",
     "file_hash",
     "forget_input",
+    "input_key",
+    "inputs",
     "ledger",
     "ledger_metadata",
+    "ledger_top",
     "mark_stage",
     "read_ledger",
     "record_reserved",
@@ -59,17 +65,30 @@ runs = sa.Table(
     mysql_engine="InnoDB",
 )
 
-ledger = sa.Table(
-    "leadpipe_ledger",
+inputs = sa.Table(
+    "leadpipe_inputs",
     ledger_metadata,
-    sa.Column("input_hash", sa.String(64), primary_key=True),
+    sa.Column("input_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("input_hash", sa.String(64), nullable=False, unique=True),
+    mysql_engine="InnoDB",
+)
+
+# NOTE: keyed by a small integer, not the 64-character hash: with the hash in the key (utf8mb4)
+# writing a batch's reservations into MyISAM took 4x as long, inside the lead table's lock
+ledger = sa.Table(
+    "leadpipe_row_ledger",
+    ledger_metadata,
+    sa.Column("input_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("source_row", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("lead_id", sa.BigInteger, nullable=False),
     sa.Column("stage", sa.String(10), nullable=False),
     sa.Column("run_id", sa.String(40), nullable=False),
-    sa.Index("ix_leadpipe_ledger_lead_id", "lead_id"),
+    sa.Index("ix_leadpipe_row_ledger_lead_id", "lead_id"),
     mysql_engine="MyISAM",
 )
+
+_OLD_LEDGER = "leadpipe_ledger"
+"""The first ledger (keyed by the hash itself): its rows move to the tables above once."""
 
 
 def ensure_ledger_tables(engine: sa.Engine) -> None:
@@ -77,15 +96,54 @@ def ensure_ledger_tables(engine: sa.Engine) -> None:
 
     Runs that start at once on a new database race to create them: a `CREATE TABLE` that fails
     because another run created the table after our check is retried, and the check then sees it.
+    A ledger of the first layout is moved into the current one.
     """
     for attempt in range(3):
         try:
             ledger_metadata.create_all(engine, checkfirst=True)
+            _upgrade_old_ledger(engine)
         except sa.exc.DBAPIError:
             if attempt == 2:
                 raise
         else:
             return
+
+
+def _upgrade_old_ledger(engine: sa.Engine) -> None:
+    if not sa.inspect(engine).has_table(_OLD_LEDGER):
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO {inputs.name} (input_hash) SELECT DISTINCT o.input_hash FROM {_OLD_LEDGER} o"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {inputs.name} i WHERE i.input_hash = o.input_hash)"
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO {ledger.name} (input_id, source_row, lead_id, stage, run_id)"
+            f" SELECT i.input_id, o.source_row, o.lead_id, o.stage, o.run_id FROM {_OLD_LEDGER} o"
+            f" JOIN {inputs.name} i ON i.input_hash = o.input_hash"
+        )
+        conn.exec_driver_sql(f"DROP TABLE {_OLD_LEDGER}")
+
+
+def input_key(engine: sa.Engine, input_hash: str, *, create: bool = True) -> int | None:
+    """The ledger's id of an input, made on first use (None when `create` is false and no run
+    has made it). Two runs making it at once get the same id."""
+    def find() -> int | None:
+        with engine.connect() as conn:
+            found = conn.execute(sa.select(inputs.c.input_id).where(inputs.c.input_hash == input_hash)).scalar()
+        return None if found is None else int(found)
+
+    found = find()
+    if found is not None or not create:
+        return found
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(inputs).values(input_hash=input_hash))
+    except sa.exc.IntegrityError:
+        pass  # another run made it meanwhile
+    found = find()
+    assert found is not None
+    return found
 
 
 def file_hash(path: Path, *, chunk: int = 1 << 20) -> str:
@@ -97,10 +155,10 @@ def file_hash(path: Path, *, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def read_ledger(conn: sa.Connection, input_hash: str, first_row: int, last_row: int) -> pl.DataFrame:
+def read_ledger(conn: sa.Connection, input_id: int, first_row: int, last_row: int) -> pl.DataFrame:
     """Ledger rows of one input between two source rows: `source_row`, `lead_id`, `stage`."""
     stmt = sa.select(ledger.c.source_row, ledger.c.lead_id, ledger.c.stage).where(
-        ledger.c.input_hash == input_hash, ledger.c.source_row.between(first_row, last_row)
+        ledger.c.input_id == input_id, ledger.c.source_row.between(first_row, last_row)
     )
     rows = conn.execute(stmt).all()
     return pl.DataFrame(
@@ -110,23 +168,35 @@ def read_ledger(conn: sa.Connection, input_hash: str, first_row: int, last_row: 
     )
 
 
-def record_reserved(conn: sa.Connection, input_hash: str, run_id: str, frame: pl.DataFrame) -> None:
+def ledger_top(conn: sa.Connection, input_id: int) -> int | None:
+    """The highest source row of an input the ledger knows (None: no run has touched it)."""
+    top = conn.execute(
+        sa.select(sa.func.max(ledger.c.source_row)).where(ledger.c.input_id == input_id)
+    ).scalar()
+    return None if top is None else int(top)
+
+
+def record_reserved(conn: sa.Connection, input_id: int, run_id: str, frame: pl.DataFrame,
+                    *, stale: Sequence[int] | None = None) -> None:
     """Write `reserved` ledger rows for (`source_row`, `lead_id`) pairs.
 
     Earlier `reserved` rows of the same source rows (a batch whose insert never landed) are
-    dropped first; `added` and `done` rows are never touched.
+    dropped first: those of `stale` when the caller knows them from the ledger it read (none on a
+    first run: no DELETE at all), else those of every row in `frame`. `added` and `done` rows are
+    never touched.
     """
     if frame.height == 0:
         return
     # exactly these rows: a batch need not be contiguous (webhook micro-batches), and a stale
     # reservation of a row outside it may still prove that row's lead landed
-    for first, last in _runs(frame.get_column("source_row").cast(pl.Int64).to_list()):
+    clear = frame.get_column("source_row").cast(pl.Int64).to_list() if stale is None else list(stale)
+    for first, last in _runs(clear):
         conn.execute(sa.delete(ledger).where(
-            ledger.c.input_hash == input_hash, ledger.c.stage == "reserved",
+            ledger.c.input_id == input_id, ledger.c.stage == "reserved",
             ledger.c.source_row.between(first, last),
         ))
     payload = frame.select(
-        pl.lit(input_hash).alias("input_hash"), pl.col("source_row").cast(pl.Int64),
+        pl.lit(input_id, pl.Int64).alias("input_id"), pl.col("source_row").cast(pl.Int64),
         pl.col("lead_id").cast(pl.Int64), pl.lit("reserved").alias("stage"), pl.lit(run_id).alias("run_id"),
     )
     bulk_insert(conn, ledger, payload)
@@ -147,12 +217,12 @@ def _runs(ids: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def mark_stage(conn: sa.Connection, input_hash: str, lead_ids: list[int], stage: str) -> None:
+def mark_stage(conn: sa.Connection, input_id: int, lead_ids: list[int], stage: str) -> None:
     """Move the ledger rows of the given leads to `stage` (one statement per run of ids)."""
     for first, last in _runs(lead_ids):
         conn.execute(
             sa.update(ledger)
-            .where(ledger.c.input_hash == input_hash, ledger.c.lead_id.between(first, last))
+            .where(ledger.c.input_id == input_id, ledger.c.lead_id.between(first, last))
             .values(stage=stage)
         )
 
@@ -170,6 +240,6 @@ def stored_leads(conn: sa.Connection, lead_ids: list[int]) -> pl.DataFrame:
     )
 
 
-def forget_input(conn: sa.Connection, input_hash: str) -> int:
+def forget_input(conn: sa.Connection, input_id: int) -> int:
     """Drop an input's ledger rows (`--force-reload`); returns how many were dropped."""
-    return conn.execute(sa.delete(ledger).where(ledger.c.input_hash == input_hash)).rowcount
+    return conn.execute(sa.delete(ledger).where(ledger.c.input_id == input_id)).rowcount

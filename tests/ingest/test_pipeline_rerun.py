@@ -18,7 +18,15 @@ import pytest
 import sqlalchemy as sa
 
 from sinks import tables
-from sinks.ledger import ensure_ledger_tables, file_hash, ledger, mark_stage, record_reserved
+from sinks.ledger import (
+    ensure_ledger_tables,
+    file_hash,
+    input_key,
+    inputs,
+    ledger,
+    mark_stage,
+    record_reserved,
+)
 from tests.ingest._pipeline import (
     NOW_TEXT,
     WRITTEN_TABLES,
@@ -44,6 +52,12 @@ def _engine(url: str) -> sa.Engine:
     with engine.begin() as conn:
         create_custom_fields(conn)
     return engine
+
+
+def _key(engine: sa.Engine, path: Path) -> int:
+    key = input_key(engine, file_hash(path))
+    assert key is not None
+    return key
 
 
 def _ledger_rows(engine: sa.Engine) -> list[tuple[int, int, str]]:
@@ -305,6 +319,35 @@ def test_sigkill_at_random_points_then_rerun_loads_exactly_once(
     engine.dispose()
 
 
+def test_a_ledger_of_the_first_layout_is_moved_and_still_counts(db_url: str, tmp_path: Path) -> None:
+    """Databases loaded by the first leadpipe keep their ledger (keyed by the hash itself): the
+    next run moves its rows to the current tables, and a rerun of an old input loads nothing."""
+    engine = _engine(db_url)
+    path = write_csv(tmp_path / "leads.csv", feature_rows(5))
+    first = load(engine, [path], settings(tmp_path, options={}))
+    assert first.added == 5
+    rows = _ledger_rows(engine)
+    with engine.begin() as conn:  # put the rows back in the first layout
+        conn.exec_driver_sql(
+            "CREATE TABLE leadpipe_ledger (input_hash VARCHAR(64) NOT NULL, source_row BIGINT NOT NULL,"
+            " lead_id BIGINT NOT NULL, stage VARCHAR(10) NOT NULL, run_id VARCHAR(40) NOT NULL,"
+            " PRIMARY KEY (input_hash, source_row))"
+        )
+        conn.execute(
+            sa.text("INSERT INTO leadpipe_ledger VALUES (:h, :row, :lead, :stage, 'old-run')"),
+            [{"h": file_hash(path), "row": row, "lead": lead, "stage": stage} for row, lead, stage in rows],
+        )
+        conn.execute(sa.delete(ledger))
+        conn.execute(sa.delete(inputs))
+
+    again = load(engine, [path], settings(tmp_path, options={}))
+    assert (again.added, again.already_loaded) == (0, 5)
+    assert _ledger_rows(engine) == rows
+    with engine.connect() as conn:
+        assert not sa.inspect(conn).has_table("leadpipe_ledger")
+    engine.dispose()
+
+
 def test_ids_reserved_by_a_crashed_run_and_taken_by_another_writer(
     db_url: str, tmp_path: Path
 ) -> None:
@@ -317,7 +360,7 @@ def test_ids_reserved_by_a_crashed_run_and_taken_by_another_writer(
     ensure_ledger_tables(engine)
     with engine.begin() as conn:
         reserved = pl.DataFrame({"source_row": range(1, 7), "lead_id": range(1, 7)})
-        record_reserved(conn, file_hash(path), "killed-run", reserved)
+        record_reserved(conn, _key(engine, path), "killed-run", reserved)
     with engine.begin() as conn:  # add_lead inserts two leads, with auto-increment ids 1 and 2
         for number in ("3125550001", "3125550002"):
             conn.execute(sa.insert(tables.vicidial_list).values(
@@ -360,7 +403,7 @@ def test_landed_reservation_between_fresh_rows_stays_in_the_ledger(
     with engine.begin() as conn:
         record_reserved(
             conn,
-            file_hash(path),
+            _key(engine, path),
             "killed-run",
             pl.DataFrame({"source_row": [2, 3], "lead_id": [7, 8]}),
         )
@@ -390,9 +433,9 @@ def test_a_lead_inserted_before_the_kill_stays_added_when_a_check_would_fail_now
     ensure_ledger_tables(engine)
     with engine.begin() as conn:
         record_reserved(
-            conn, file_hash(path), "killed-run", pl.DataFrame({"source_row": [1], "lead_id": [1]})
+            conn, _key(engine, path), "killed-run", pl.DataFrame({"source_row": [1], "lead_id": [1]})
         )
-        mark_stage(conn, file_hash(path), [1], "added")
+        mark_stage(conn, _key(engine, path), [1], "added")
         conn.execute(sa.insert(tables.vicidial_list).values(
             lead_id=1, phone_number=phone(1), list_id=101, first_name="Lead1", status="NEW",
             entry_date=NOW_TEXT,
