@@ -299,14 +299,14 @@ class _Loader:
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadpipe-screen")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadpipe-children")
         try:
-            ahead: Future[_Screened | None] = worker.submit(self._next_screened, batches, name, input_hash)
+            ahead: Future[_Screened | None] = worker.submit(self._next_screened, batches, name)
             # NOTE: a batch is accounted once its child rows are written (on MariaDB/MySQL, on
             # the writer thread): as soon as they are, or when two newer batches are written.
             # Waiting for them at once would keep the lead table idle while they finish.
             waiting: deque[tuple[_Screened, Future[pl.DataFrame] | None]] = deque()
             while (screened := ahead.result()) is not None:
-                ahead = worker.submit(self._next_screened, batches, name, input_hash)
-                written = None if screened.rows_screened is None else self._finish(screened, input_hash)
+                ahead = worker.submit(self._next_screened, batches, name)
+                written = None if screened.rows_screened is None else self._finish(screened)
                 waiting.append((screened, written))
                 while waiting and (len(waiting) > 2 or waiting[0][1] is None or waiting[0][1].done()):
                     self._settle(*waiting.popleft())
@@ -336,7 +336,7 @@ class _Loader:
         self._account(pl.concat(parts, how="vertical_relaxed"), screened.as_read, batch.malformed)
         self.on_rows(batch.records, batch.progress)
 
-    def _next_screened(self, batches: Iterator[Batch | pl.DataFrame], source: str, input_hash: str) -> _Screened | None:
+    def _next_screened(self, batches: Iterator[Batch | pl.DataFrame], source: str) -> _Screened | None:
         """Read the next batch and run every check but A11 on it (None at the end of the input)."""
         with self.stages.timed("read"):
             raw = next(batches, None)
@@ -347,16 +347,16 @@ class _Loader:
         rows = map_columns(as_read, self.settings.mapping) if self.settings.mapping else as_read
         if not rows.height:
             return _Screened(batch=batch, as_read=as_read)
-        return self._screen(rows, source, input_hash, _Screened(batch=batch, as_read=as_read))
+        return self._screen(rows, source, _Screened(batch=batch, as_read=as_read))
 
-    def _screen(self, raw: pl.DataFrame, source: str, input_hash: str, out: _Screened) -> _Screened:
+    def _screen(self, raw: pl.DataFrame, source: str, out: _Screened) -> _Screened:
         now = self.clock.now()
         s_offset = server_offset(
             self.servers_local_gmt, server_is_dst=self.clock.is_dst(now),
             server_utc_offset_hhmm=_hhmm(self.clock.utc_offset_hours(now)),
         )
         settled = settle_columns(raw, self.settings.options, source, use_non_latin=self.use_non_latin)
-        ledger = self._ledger_states(settled, input_hash)
+        ledger = self._ledger_states(settled)
         done = ledger.filter(pl.col("stage") == "done")
         with self.stages.timed("rules"):
             prepared = prepare(settled.join(done.select(SOURCE_ROW), on=SOURCE_ROW, how="anti").lazy(),
@@ -373,7 +373,7 @@ class _Loader:
         return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened,
                                    stale=tuple(stale.get_column(SOURCE_ROW).to_list()))
 
-    def _finish(self, s: _Screened, input_hash: str) -> Future[pl.DataFrame]:
+    def _finish(self, s: _Screened) -> Future[pl.DataFrame]:
         """Step A11 and the writes of a screened batch; every row's verdict once they are done."""
         assert s.rows_screened is not None
         assert s.redo is not None
@@ -383,9 +383,9 @@ class _Loader:
         recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW).with_columns(
             pl.lit(None, pl.String).alias(REJECT)
         )
-        return self._write(fresh, recovered, input_hash, s.now, s.stale)
+        return self._write(fresh, recovered, s.now, s.stale)
 
-    def _ledger_states(self, settled: pl.DataFrame, input_hash: str) -> pl.DataFrame:
+    def _ledger_states(self, settled: pl.DataFrame) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
         if self._input_id is None or settled.height == 0 or self._ledger_top is None:
             return empty
@@ -443,8 +443,8 @@ class _Loader:
             defined_lists=self.defined_lists,
         )
 
-    def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, input_hash: str,
-               now: datetime, stale: tuple[int, ...] = ()) -> Future[pl.DataFrame]:
+    def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, now: datetime,
+               stale: tuple[int, ...] = ()) -> Future[pl.DataFrame]:
         """Steps A11 and A13 under the lock, then A14–A18; every row's verdict with lead ids."""
         s = self.settings
         deferred = not s.dry_run and self._writer is not None and is_mysql(self.engine)
@@ -500,7 +500,7 @@ class _Loader:
                 if deferred:  # MyISAM: the leads are in; child rows follow outside the lock
                     trans.commit()
                 else:
-                    notices = self._children(conn, both, recovered, input_hash, now)
+                    notices = self._children(conn, both, recovered, now)
                     trans.commit()
             except BaseException:
                 if trans.is_active:
@@ -520,7 +520,7 @@ class _Loader:
 
         def rest() -> pl.DataFrame:
             with self.engine.begin() as conn:
-                return verdicts(self._children(conn, both, recovered, input_hash, now))
+                return verdicts(self._children(conn, both, recovered, now))
 
         # NOTE: on MariaDB/MySQL a batch's child rows and `done` marks are written on a second
         # connection while the next batch takes the lock and loads its leads (other tables);
@@ -529,7 +529,7 @@ class _Loader:
         return self._writer.submit(rest)
 
     def _children(self, conn: sa.Connection, both: pl.DataFrame, recovered: pl.DataFrame,
-                  input_hash: str, now: datetime) -> pl.DataFrame:
+                  now: datetime) -> pl.DataFrame:
         """Steps A14–A18 for the batch's new and recovered leads, then their `done` marks."""
         s = self.settings
         with self.stages.timed("write_children"):
