@@ -73,8 +73,11 @@ def custom_fields(engine: sa.Engine) -> None:
         )
 
 
+BATCH_ROWS = [20_000]  # --batch-rows
+
+
 def run_pipeline(engine: sa.Engine, path: Path, label: str, rows: int, times: dict[str, float]) -> pl.DataFrame:
-    settings = LoadSettings(user="6666", options=OPTIONS, batch_rows=20_000)
+    settings = LoadSettings(user="6666", options=OPTIONS, batch_rows=BATCH_ROWS[0])
     clock = Clock(fixed=NOW, server_tz_name="UTC")
     with engine.connect() as conn:
         top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(tables.vicidial_list.c.lead_id), 0))).scalar_one()
@@ -145,10 +148,12 @@ def mariadb_part(rows: int, prefill: int, sample: int, workdir: Path, fills: tup
         restore(engine)
         per_row = row_by_row(engine, written, sample)
         lead = rows / times["leadpipe end to end"]
-        bare = written.height / times["bare LOAD DATA of the same final rows"]
+        # NOTE: a ratio of times, not of rates: leadpipe reads every input row, the bare LOAD
+        # writes only the added ones, and a rate ratio would flatter leadpipe by the rejects
+        slower = times["leadpipe end to end"] / times["bare LOAD DATA of the same final rows"]
         print(f"row-by-row (SELECT + INSERT per lead) on {sample:,} leads: {per_row:,.0f} rows/s")
         print(f"ratio leadpipe / row-by-row: {lead / per_row:,.1f}x (target >= 5x); "
-              f"leadpipe time / bare LOAD DATA time: {bare / lead:,.2f}x (target <= 1.4x)")
+              f"leadpipe time / bare LOAD DATA time: {slower:,.2f}x (target <= 1.4x)")
         engine.dispose()
 
 
@@ -179,8 +184,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=3_000)
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-mariadb", action="store_true")
+    parser.add_argument("--batch-rows", type=int, default=20_000, help="the pipeline's batch size")
     parser.add_argument("--only-prefilled", action="store_true", help="MariaDB: skip the empty-table run.")
     args = parser.parse_args()
+    BATCH_ROWS[0] = args.batch_rows
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_sqlite:
             sqlite_part(args.rows, Path(tmp))
