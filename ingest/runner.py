@@ -455,8 +455,9 @@ class _Loader:
             trans = conn.begin()
             try:
                 with locked_lead_table(conn, extra=() if s.dry_run else (ledger_table.name,)):
-                    with self.stages.timed("duplicates"):
+                    with self.stages.timed("candidates"):
                         existing = load_candidates(conn, fresh)
+                    with self.stages.timed("duplicates"):
                         if self._dry_accepted:
                             existing = pl.concat([existing, self._dry_candidates(fresh)], how="vertical_relaxed")
                         checked = check_duplicates(
