@@ -23,6 +23,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ from sinks.ledger import (
     file_hash,
     forget_input,
     input_key,
+    input_lock,
     ledger_top,
     mark_stage,
     read_ledger,
@@ -282,6 +284,19 @@ class _Loader:
         self._input_id = None
         if input_hash and (self.reads_ledger or not self.settings.dry_run):
             self._input_id = input_key(self.engine, input_hash, create=not self.settings.dry_run)
+        writes = self._input_id is not None and not self.settings.dry_run
+        # a second run of this input waits here for the first: it then reads the ledger the first
+        # one left, and finds its rows already loaded
+        with input_lock(self.engine, self._input_id, name=name) if writes else nullcontext():  # type: ignore[arg-type]
+            self._load_input(batches, name)
+        after = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
+        self.summary.files.append({
+            "path": name, "sha256": input_hash,
+            **{k: a - b for k, a, b in zip(("read", "added", "rejected", "already_loaded"), after, before, strict=True)},
+            "seconds": round(time.perf_counter() - started, 3),
+        })
+
+    def _load_input(self, batches: Iterator[Batch | pl.DataFrame], name: str) -> None:
         if self.settings.force_reload and self._input_id is not None and not self.settings.dry_run:
             with self.engine.begin() as conn:
                 dropped = forget_input(conn, self._input_id)
@@ -316,12 +331,6 @@ class _Loader:
             worker.shutdown(wait=True, cancel_futures=True)
             self._writer.shutdown(wait=True)
             self._writer = None
-        after = (self.summary.read, self.summary.added, self.summary.rejected, self.summary.already_loaded)
-        self.summary.files.append({
-            "path": name, "sha256": input_hash,
-            **{k: a - b for k, a, b in zip(("read", "added", "rejected", "already_loaded"), after, before, strict=True)},
-            "seconds": round(time.perf_counter() - started, 3),
-        })
 
     # -- one batch ------------------------------------------------------------------------
     def _settle(self, screened: _Screened, written: Future[pl.DataFrame] | None) -> None:

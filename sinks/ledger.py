@@ -20,8 +20,11 @@ rewritten; `done` rows are reported as already loaded.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from sinks import tables
+from sinks.database import is_mysql
 from sinks.vicidial import bulk_insert
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "file_hash",
     "forget_input",
     "input_key",
+    "input_lock",
     "inputs",
     "ledger",
     "ledger_metadata",
@@ -144,6 +149,53 @@ def input_key(engine: sa.Engine, input_hash: str, *, create: bool = True) -> int
     found = find()
     assert found is not None
     return found
+
+
+log = logging.getLogger(__name__)
+
+_LOCK_WAIT_SECONDS = 24 * 3600
+
+
+@contextmanager
+def input_lock(engine: sa.Engine, input_id: int, *, name: str = "") -> Iterator[None]:
+    """Hold the input's lock for a run: a second run of the same input waits for the first.
+
+    Each run reads the ledger as it stands when it starts, so two runs of one file at once would
+    both load it. MySQL: a named lock (`GET_LOCK`, freed with its connection, so also by a
+    `kill -9`); SQLite: a POSIX record lock on the input's byte of one file beside the database
+    (freed by a `kill -9` too; in-memory databases have no other run to meet).
+    """
+    if is_mysql(engine):
+        with engine.connect() as conn:
+            database = str(conn.exec_driver_sql("SELECT DATABASE()").scalar() or "")
+            key = f"leadpipe:{hashlib.sha1(database.encode()).hexdigest()[:16]}:{input_id}"  # noqa: S324
+            get = sa.text("SELECT GET_LOCK(:key, :wait)")
+            if conn.execute(get, {"key": key, "wait": 0}).scalar() != 1:
+                log.info("waiting for another run of %s to finish", name or f"input {input_id}")
+                if conn.execute(get, {"key": key, "wait": _LOCK_WAIT_SECONDS}).scalar() != 1:
+                    msg = f"another run of {name or f'input {input_id}'} holds its lock"
+                    raise TimeoutError(msg)
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT RELEASE_LOCK(:key)"), {"key": key})
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    # one file for every input, each locking its own byte (POSIX record locks)
+    path = Path(f"{database}.leadpipe-inputs.lock")
+    with path.open("a") as handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, input_id)
+        except OSError:
+            log.info("waiting for another run of %s to finish", name or f"input {input_id}")
+            fcntl.lockf(handle, fcntl.LOCK_EX, 1, input_id)
+        try:
+            yield
+        finally:
+            fcntl.lockf(handle, fcntl.LOCK_UN, 1, input_id)
 
 
 def file_hash(path: Path, *, chunk: int = 1 << 20) -> str:

@@ -176,3 +176,32 @@ def test_two_leadpipes_and_a_row_by_row_inserter_share_a_list(db_url: str, tmp_p
     # the three writers really interleaved: the inserter both won and lost races
     assert 0 < len(inserter.inserted) < len(INSERTER), (len(inserter.inserted), len(inserter.found))
     engine.dispose()
+
+
+def test_two_runs_of_the_same_file_at_once_load_it_once(db_url: str, tmp_path: Path) -> None:
+    """A cron job started while the last run of the same file still loads it: without a duplicate
+    check only the ledger can tell, so the second run waits for the first, then finds every row
+    already loaded."""
+    engine = prepare(db_url)
+    rows = [{"phone_number": phone(i), "first_name": f"Same{i}"} for i in range(400)]
+    path = write_csv(tmp_path / "same.csv", rows)
+
+    def run(name: str) -> subprocess.Popen[str]:
+        args = [
+            sys.executable, "-m", "ingest", "--db", db_url, "load", str(path), "--list-id", "101",
+            "--batch-rows", "20", "--now", NOW_TEXT, "--server-tz", "UTC", "--quiet",
+            "--results", str(tmp_path / f"same_{name}.jsonl"),
+        ]  # fmt: skip
+        return subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    procs = {name: run(name) for name in ("first", "second")}
+    for proc in procs.values():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out + err
+    with engine.connect() as conn:
+        t = tables.vicidial_list
+        numbers = [r[0] for r in conn.execute(sa.select(t.c.phone_number).where(t.c.list_id == 101))]
+    assert sorted(numbers) == sorted(phone(i) for i in range(400))
+    statuses = {name: [r["status"] for r in results(tmp_path / f"same_{name}.jsonl")] for name in procs}
+    assert sorted(tuple(sorted(set(s))) for s in statuses.values()) == [("added",), ("already_loaded",)]
+    engine.dispose()
