@@ -720,16 +720,17 @@ db_leads = st.fixed_dictionaries(
 )
 
 
+def _as_existing(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Generated leads as rows of the table: ids 10, 13, 16, …, no source row."""
+    return [{**lead, "lead_id": 10 + 3 * i, "source_row": None} for i, lead in enumerate(leads)]
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(batch_rows, min_size=1, max_size=8), leads=st.lists(db_leads, max_size=5))
 def test_matches_row_at_a_time_reference(
     rows: list[dict[str, Any]], leads: list[dict[str, Any]]
 ) -> None:
-    existing = [
-        {**lead_values, "lead_id": 10 + 3 * i, "source_row": None}
-        for i, lead_values in enumerate(leads)
-    ]
-    run(rows, existing)  # asserts equality with the reference
+    run(rows, _as_existing(leads))  # asserts equality with the reference
 
 
 # one option for the whole batch (rows without a check mixed in) takes the single-pass path
@@ -752,8 +753,4 @@ single_option_rows = st.sampled_from(DUP_OPTIONS).flatmap(
 def test_one_option_batches_match_the_reference(
     rows: list[dict[str, Any]], leads: list[dict[str, Any]]
 ) -> None:
-    existing = [
-        {**lead_values, "lead_id": 10 + 3 * i, "source_row": None}
-        for i, lead_values in enumerate(leads)
-    ]
-    run(rows, existing)
+    run(rows, _as_existing(leads))
