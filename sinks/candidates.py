@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from sinks import tables
 from sinks.database import is_mysql
-from sinks.vicidial import load_data_rows
+from sinks.vicidial import bulk_insert
 
 __all__ = ["CANDIDATE_SCHEMA", "LIST_CAMPAIGN_SCHEMA", "load_candidates", "load_list_campaigns"]
 
@@ -152,10 +152,8 @@ def load_candidates(conn: sa.Connection, batch: pl.DataFrame) -> pl.DataFrame:
         for kind, table in temp.items():
             table.create(conn)
             values = keys.filter(pl.col("kind") == kind).select("val").unique()
-            if mysql:  # NOTE: ~3x faster than multi-row INSERTs for a batch's 20,000 keys
-                load_data_rows(conn, table, values)
-            else:
-                conn.execute(sa.insert(table), values.to_dicts())
+            # MySQL: LOAD DATA, ~3x faster than multi-row INSERTs for a batch's 20,000 keys
+            bulk_insert(conn, table, values)
         fetched = conn.execute(query).all()
     finally:
         for drop in drops:
