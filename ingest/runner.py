@@ -47,7 +47,7 @@ from rules.fields import LEAD_FIELDS, OPTION_FIELDS, WIDTHS
 from rules.leadrow import lead_rows
 from rules.responses import error_lines, nanpa_notice, success_line
 from sinks import tables
-from sinks.candidates import load_candidates, load_list_campaigns
+from sinks.candidates import CANDIDATE_SCHEMA, Prefetched, current_candidates, load_list_campaigns, prefetch_candidates
 from sinks.database import is_mysql
 from sinks.ledger import (
     ensure_ledger_tables,
@@ -160,6 +160,7 @@ class _Screened:
     redo: pl.DataFrame | None = None
     stale: tuple[int, ...] = ()
     rows_screened: pl.DataFrame | None = None
+    prefetched: Prefetched | None = None
 
 
 class _Stages:
@@ -232,6 +233,9 @@ class _Loader:
         self.results = ResultsFile(settings.results) if settings.results else None
         self.rejects = RejectsFile(settings.rejects) if settings.rejects else None
         self._dry_accepted: list[pl.DataFrame] = []
+        # (first id, last id, candidate columns) of the leads this run inserted lately: the
+        # batches after them may have prefetched their candidates before these landed
+        self._own: deque[tuple[int, int, pl.DataFrame]] = deque()
         self._writer: ThreadPoolExecutor | None = None
         self._dry_next_id = 0
         self._dry_next_ids: dict[str, int] = {}
@@ -379,8 +383,13 @@ class _Loader:
         # reservations of an interrupted run whose insert never landed: cleared before the rows
         # are reserved again (a first run has none, so it deletes nothing)
         stale = ledger.filter(pl.col("stage") == "reserved").join(redo, on=SOURCE_ROW, how="anti")
+        # NOTE: the duplicate check's candidates are read here, while the batch before is being
+        # written (MariaDB lets this read run beside that load); under the lock only what
+        # changed since is read again (`current_candidates`)
+        with self.stages.timed("candidates"), self.engine.connect() as conn:
+            prefetched = prefetch_candidates(conn, screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti"))
         return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened,
-                                   stale=tuple(stale.get_column(SOURCE_ROW).to_list()))
+                                   stale=tuple(stale.get_column(SOURCE_ROW).to_list()), prefetched=prefetched)
 
     def _finish(self, s: _Screened) -> Future[pl.DataFrame]:
         """Step A11 and the writes of a screened batch; every row's verdict once they are done."""
@@ -392,7 +401,8 @@ class _Loader:
         recovered = screened.join(redo.select(SOURCE_ROW, "lead_id"), on=SOURCE_ROW).with_columns(
             pl.lit(None, pl.String).alias(REJECT)
         )
-        return self._write(fresh, recovered, s.now, s.stale)
+        assert s.prefetched is not None
+        return self._write(fresh, recovered, s.now, s.prefetched, s.stale)
 
     def _ledger_states(self, settled: pl.DataFrame) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
@@ -453,7 +463,7 @@ class _Loader:
         )
 
     def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, now: datetime,
-               stale: tuple[int, ...] = ()) -> Future[pl.DataFrame]:
+               prefetched: Prefetched, stale: tuple[int, ...] = ()) -> Future[pl.DataFrame]:
         """Steps A11 and A13 under the lock, then A14–A18; every row's verdict with lead ids."""
         s = self.settings
         deferred = not s.dry_run and self._writer is not None and is_mysql(self.engine)
@@ -464,8 +474,10 @@ class _Loader:
             trans = conn.begin()
             try:
                 with locked_lead_table(conn, extra=() if s.dry_run else (ledger_table.name,)):
-                    with self.stages.timed("candidates"):
-                        existing = load_candidates(conn, fresh)
+                    with self.stages.timed("candidates_since"):
+                        while self._own and self._own[0][1] <= prefetched.horizon:
+                            self._own.popleft()  # the prefetch saw them (and later ones will)
+                        existing = current_candidates(conn, prefetched, own=self._own)
                     with self.stages.timed("duplicates"):
                         if self._dry_accepted:
                             existing = pl.concat([existing, self._dry_candidates(fresh)], how="vertical_relaxed")
@@ -505,6 +517,9 @@ class _Loader:
                             # row landed from the lead itself (`_landed`), and that UPDATE cost
                             # ~5% of a load into MariaDB
                             bulk_insert(conn, tables.vicidial_list, rows)
+                        if accepted.height:
+                            self._own.append((first, first + accepted.height - 1,
+                                              rows.select(list(CANDIDATE_SCHEMA))))
                 both = pl.concat([accepted, recovered.with_columns(pl.col("lead_id").cast(pl.Int64))],
                                  how="diagonal_relaxed")
                 if deferred:  # MyISAM: the leads are in; child rows follow outside the lock

@@ -21,6 +21,9 @@ fetched; MariaDB folds it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -30,7 +33,15 @@ from sinks import tables
 from sinks.database import is_mysql
 from sinks.vicidial import bulk_insert
 
-__all__ = ["CANDIDATE_SCHEMA", "LIST_CAMPAIGN_SCHEMA", "load_candidates", "load_list_campaigns"]
+__all__ = [
+    "CANDIDATE_SCHEMA",
+    "LIST_CAMPAIGN_SCHEMA",
+    "Prefetched",
+    "current_candidates",
+    "load_candidates",
+    "load_list_campaigns",
+    "prefetch_candidates",
+]
 
 CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
     "lead_id": pl.Int64(),
@@ -96,6 +107,10 @@ def load_candidates(conn: sa.Connection, batch: pl.DataFrame) -> pl.DataFrame:
     keys = _keys(batch)
     if keys.height == 0:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    return _fetch(conn, keys)
+
+
+def _fetch(conn: sa.Connection, keys: pl.DataFrame) -> pl.DataFrame:
     mysql = is_mysql(conn)
     meta = sa.MetaData()
     temp: dict[str, sa.Table] = {}
@@ -122,16 +137,7 @@ def load_candidates(conn: sa.Connection, batch: pl.DataFrame) -> pl.DataFrame:
     # MySQL's `LOCK TABLES vicidial_list WRITE` (and MySQL never reopens a temporary table). With
     # alt keys the scan of `vicidial_list` is unavoidable (`alt_phone` has no index): each row is
     # then probed against the indexed key tables; phone keys alone drive the phone index.
-    columns = (
-        vl.c.lead_id,
-        vl.c.list_id,
-        vl.c.phone_number,
-        vl.c.alt_phone,
-        vl.c.title,
-        vl.c.first_name,
-        vl.c.last_name,
-        vl.c.entry_date,
-    )
+    columns = _columns()
     if list(temp) == ["P"]:
         # NOTE: as `IN (SELECT …)` MariaDB chose to scan all of `vicidial_list` and probe the
         # keys (~1.5 s per 1M leads per batch); a join from the key table walks the phone index
@@ -158,9 +164,115 @@ def load_candidates(conn: sa.Connection, batch: pl.DataFrame) -> pl.DataFrame:
     finally:
         for drop in drops:
             conn.exec_driver_sql(drop)
+    return _frame(fetched)
+
+
+def _columns() -> tuple[sa.Column[Any], ...]:
+    vl = tables.vicidial_list
+    return tuple(vl.c[name] for name in CANDIDATE_SCHEMA)
+
+
+def _frame(fetched: Iterable[sa.Row[Any]]) -> pl.DataFrame:
     rows = [(*row[:7], _entry_date(row[7])) for row in fetched]
-    frame = pl.DataFrame(rows, schema=CANDIDATE_SCHEMA, orient="row")
-    return frame.sort("lead_id")
+    return pl.DataFrame(rows, schema=CANDIDATE_SCHEMA, orient="row").sort("lead_id")
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """A batch's candidates read ahead of the write lock (`prefetch_candidates`).
+
+    `horizon`: every lead whose `lead_id` is at most this was visible to the read. `keys`: the
+    batch's distinct keys (none: no row asks for a duplicate check, nothing to bring up to date).
+    """
+
+    horizon: int
+    rows: pl.DataFrame
+    keys: pl.DataFrame
+
+
+@contextmanager
+def _steady_read(conn: sa.Connection) -> Iterator[None]:
+    """MySQL: both reads of a prefetch see one state of `vicidial_list` (`READ LOCAL`).
+
+    MyISAM lets other sessions append meanwhile (a concurrent insert, invisible to this
+    session until it unlocks), so the read does not wait for a loading writer that holds
+    `WRITE CONCURRENT`, and does not hold up the dialer's inserts. SQLite: nothing to do, a
+    later read may only see more leads, which the `horizon` check tolerates.
+    """
+    if not is_mysql(conn):
+        yield
+        return
+    conn.exec_driver_sql("LOCK TABLES vicidial_list READ LOCAL")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("UNLOCK TABLES")
+
+
+def prefetch_candidates(conn: sa.Connection, batch: pl.DataFrame) -> Prefetched:
+    """`load_candidates` without the write lock: read while the batch before is being written.
+
+    Under the lock `current_candidates` then adds the leads inserted since (`lead_id` above
+    the horizon: lead ids only grow) and reads the prefetched ones again by primary key.
+    """
+    keys = _keys(batch)
+    if keys.height == 0:
+        return Prefetched(horizon=0, rows=pl.DataFrame(schema=CANDIDATE_SCHEMA), keys=keys)
+    with _steady_read(conn):
+        # NOTE: the horizon first: a lead at or below it is visible to the candidate query
+        top = conn.execute(sa.select(sa.func.max(tables.vicidial_list.c.lead_id))).scalar()
+        rows = _fetch(conn, keys)
+    return Prefetched(horizon=int(top or 0), rows=rows, keys=keys)
+
+
+def _matching(frame: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `frame` (candidate columns) a key of the batch could match: the same
+    superset `load_candidates` asks the database for, case and trailing spaces aside."""
+    def norm(expr: pl.Expr) -> pl.Expr:
+        return expr.fill_null("").str.strip_chars_end(" ").str.to_lowercase()
+
+    wanted = {
+        kind: keys.filter(pl.col("kind") == kind).select(norm(pl.col("val"))).to_series().implode()
+        for kind in ("P", "A")
+    }
+    return frame.filter(
+        norm(pl.col("phone_number")).is_in(wanted["P"]) | norm(pl.col("alt_phone")).is_in(wanted["A"])
+    )
+
+
+def current_candidates(
+    conn: sa.Connection,
+    prefetched: Prefetched,
+    *,
+    own: Iterable[tuple[int, int, pl.DataFrame]] = (),
+) -> pl.DataFrame:
+    """The candidates of a prefetched batch as the table holds them now (call under the lock).
+
+    The prefetched leads are read again by primary key (one deleted or changed since is seen
+    so), leads above the horizon are added: `own` gives (first id, last id, rows) of the
+    ranges this process wrote itself, taken from memory; other leads above the horizon
+    (VICIdial's inserts, another run's) come from one range query on the primary key.
+    """
+    if prefetched.keys.height == 0:
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    vl = tables.vicidial_list
+    columns = _columns()
+    parts = []
+    ids = prefetched.rows.get_column("lead_id").to_list()
+    for start in range(0, len(ids), 5_000):
+        parts.append(_frame(conn.execute(sa.select(*columns).where(vl.c.lead_id.in_(ids[start : start + 5_000])))))
+    mine = [(first, last, rows) for first, last, rows in own if last > prefetched.horizon]
+    newer = sa.select(*columns).where(
+        vl.c.lead_id > prefetched.horizon,
+        *(sa.not_(vl.c.lead_id.between(first, last)) for first, last, _ in mine),
+    )
+    parts.append(_matching(_frame(conn.execute(newer)), prefetched.keys))
+    parts.extend(
+        _matching(rows.filter(pl.col("lead_id") > prefetched.horizon), prefetched.keys)
+        for _, _, rows in mine
+    )
+    frame = pl.concat([p.select(list(CANDIDATE_SCHEMA)).cast(CANDIDATE_SCHEMA) for p in parts])
+    return frame.unique("lead_id", keep="first").sort("lead_id")
 
 
 def load_list_campaigns(conn: sa.Connection) -> pl.DataFrame:

@@ -56,11 +56,14 @@ def locked_lead_table(conn: sa.Connection, extra: Sequence[str] = ()) -> Iterato
     """Hold the write lock of `vicidial_list` (and `extra` tables) for the block.
 
     SQLite: the caller's transaction is made a write transaction at once. MySQL: `LOCK TABLES`
-    (MyISAM has no transactions; the lock makes id allocation and insert one step).
+    (MyISAM has no transactions; the lock makes id allocation and insert one step). On MariaDB
+    the lead table's lock is `WRITE CONCURRENT`: no other session writes, but sessions that
+    read under `READ LOCAL` (plain SELECTs, leadpipe's own prefetch) are not kept waiting.
     """
     if is_mysql(conn):
-        names = ["vicidial_list", *extra]
-        conn.exec_driver_sql("LOCK TABLES " + ", ".join(f"`{n}` WRITE" for n in names))
+        mode = "WRITE CONCURRENT" if getattr(conn.dialect, "is_mariadb", False) else "WRITE"
+        locks = [f"`vicidial_list` {mode}", *(f"`{n}` WRITE" for n in extra)]
+        conn.exec_driver_sql("LOCK TABLES " + ", ".join(locks))
         try:
             yield
         finally:

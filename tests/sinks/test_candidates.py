@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,13 @@ import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
 from sinks import tables
-from sinks.candidates import CANDIDATE_SCHEMA, load_candidates, load_list_campaigns
+from sinks.candidates import (
+    CANDIDATE_SCHEMA,
+    current_candidates,
+    load_candidates,
+    load_list_campaigns,
+    prefetch_candidates,
+)
 from sinks.database import is_mysql
 from sinks.vicidial import locked_lead_table
 
@@ -281,3 +288,90 @@ def test_mysql_compares_with_collation(db: sa.Engine) -> None:
         with db.connect() as conn:
             collation = conn.exec_driver_sql("SELECT @@collation_database").scalar()
         assert str(collation).endswith("_ci")
+
+
+# -- read ahead of the lock, brought up to date under it ----------------------------------
+
+
+def lead(lead_id: int, phone: str, **values: Any) -> dict[str, Any]:
+    return {"lead_id": lead_id, "list_id": 101, "phone_number": phone, "alt_phone": "",
+            "title": "", "first_name": "", "last_name": "", "entry_date": "2026-11-23 10:00:00", **values}
+
+
+def test_prefetch_sees_leads_up_to_its_horizon(db: sa.Engine) -> None:
+    with db.connect() as conn:
+        got = prefetch_candidates(conn, batch({"phone_number": "7275550001", "duplicate_check": "DUPSYS"}))
+    assert got.horizon == 4
+    assert lead_ids(got.rows) == [1]
+
+
+def test_leads_inserted_after_the_prefetch_are_added(db: sa.Engine) -> None:
+    with db.connect() as conn:
+        ahead = prefetch_candidates(conn, batch({"phone_number": "7275550009", "duplicate_check": "DUPLIST"}))
+    assert ahead.rows.height == 0
+    with db.begin() as conn:  # another session: VICIdial's API, another leadpipe run
+        conn.execute(sa.insert(tables.vicidial_list), [lead(5, "7275550009"), lead(6, "7275550010")])
+    with db.begin() as conn, locked_lead_table(conn):
+        got = current_candidates(conn, ahead)
+    assert lead_ids(got) == [5]
+
+
+def test_prefetched_leads_are_read_again(db: sa.Engine) -> None:
+    """A lead changed or deleted between the prefetch and the lock counts as it is now."""
+    keys = batch({"phone_number": "7275550001", "alt_phone": "zzz", "duplicate_check": "DUPSYS-DUPTITLEALTPHONESYS"})
+    with db.connect() as conn:
+        ahead = prefetch_candidates(conn, keys)
+    assert lead_ids(ahead.rows) == [1, 4]
+    vl = tables.vicidial_list
+    with db.begin() as conn:
+        conn.execute(sa.update(vl).where(vl.c.lead_id == 1).values(first_name="Zed"))
+        conn.execute(sa.delete(vl).where(vl.c.lead_id == 4))
+    with db.begin() as conn, locked_lead_table(conn):
+        got = current_candidates(conn, ahead)
+    assert lead_ids(got) == [1]
+    assert got["first_name"].to_list() == ["Zed"]
+
+
+def test_own_leads_come_from_memory(db: sa.Engine) -> None:
+    """Ranges the process wrote itself are not read back; those at or under the horizon are
+    the prefetch's already."""
+    with db.connect() as conn:
+        ahead = prefetch_candidates(conn, batch({"phone_number": "7275550011 ", "duplicate_check": "DUPLIST"}))
+    with db.begin() as conn:
+        conn.execute(sa.insert(tables.vicidial_list), [lead(5, "7275550011"), lead(6, "7275550012")])
+    mine = pl.DataFrame([lead(5, "7275550011", first_name="memory"), lead(6, "7275550012")])
+    below = pl.DataFrame([lead(3, "7275550011", first_name="old")])
+    with db.begin() as conn, locked_lead_table(conn):
+        got = current_candidates(conn, ahead, own=[(3, 3, below), (5, 6, mine)])
+    assert lead_ids(got) == [5]
+    assert got["first_name"].to_list() == ["memory"]
+    assert got.schema == pl.Schema(CANDIDATE_SCHEMA)
+
+
+def test_no_check_nothing_to_bring_up_to_date(db: sa.Engine, statements: list[str]) -> None:
+    with db.connect() as conn:
+        ahead = prefetch_candidates(conn, batch({"phone_number": "7275550001"}))
+        got = current_candidates(conn, ahead)
+    assert got.height == 0
+    assert selects(statements) == []
+
+
+def test_prefetch_runs_while_a_writer_holds_the_lead_table(db: sa.Engine) -> None:
+    """MariaDB: the writer's `WRITE CONCURRENT` lets the prefetch's `READ LOCAL` in (SQLite's
+    WAL lets readers in anyway): the next batch's candidates are read during this batch's load."""
+    done = threading.Event()
+    got: list[Any] = []
+
+    def read() -> None:
+        with db.connect() as conn:
+            got.append(prefetch_candidates(conn, batch({"phone_number": "7275550001", "duplicate_check": "DUPLIST"})))
+        done.set()
+
+    with db.begin() as conn, locked_lead_table(conn):
+        conn.execute(sa.insert(tables.vicidial_list), [lead(7, "7275550001")])
+        reader = threading.Thread(target=read)
+        reader.start()
+        finished = done.wait(timeout=10)
+    reader.join()
+    assert finished, "the prefetch waited for the writer's lock"
+    assert got[0].horizon == 4  # the lead being written is not seen, and is above the horizon
