@@ -439,15 +439,24 @@ class _Loader:
         return pl.concat([added, landed.select(SOURCE_ROW, "lead_id")])
 
     def _lookups(self, conn: sa.Connection, prepared: pl.DataFrame) -> Lookups:
-        phones = prepared.get_column("phone_number").unique().to_list()
-        campaigns = set(prepared.get_column("campaign_id").unique().to_list())
+        """The batch's rows of each look-up table, read only for the rows whose options use it
+        (a batch without `dnc_check` sends no DNC query)."""
+        def phones_of(rows: pl.Expr) -> list[str]:
+            return prepared.filter(rows).get_column("phone_number").unique().to_list()
+
+        dnc_modes = ["Y", "AREACODE"]
+        tz_method = pl.col("tz_method").fill_null("").str.to_lowercase()
+        asking = prepared.filter(pl.col("campaign_dnc_check").is_in(dnc_modes))
+        campaigns = set(asking.get_column("campaign_id").unique().to_list())
         source = self.campaign_dnc_source
         campaigns |= set(source.filter(pl.col("campaign_id").is_in(list(campaigns)))
                          .get_column("use_other_campaign_dnc").to_list())
-        postal = prepared.get_column("postal_code").unique().to_list()
+        postal = prepared.filter(tz_method.str.contains("postal")).get_column("postal_code").unique().to_list()
         nanpa = None
         if self.nanpa_count >= 10:
-            pairs = prepared.select(
+            pairs = prepared.filter(
+                (pl.col("nanpa_ac_prefix_check") == "Y") | tz_method.str.contains("nanpa")
+            ).select(
                 pl.col("phone_number").str.slice(0, 3).alias("areacode"),
                 pl.col("phone_number").str.slice(3, 3).alias("prefix"),
             ).unique().rows()
@@ -456,8 +465,9 @@ class _Loader:
             phone_codes=self.phone_codes.lazy(),
             postal_codes=load_postal_codes(conn, [p for p in postal if len(p) > 4]).lazy(),
             nanpa=nanpa, nanpa_count=self.nanpa_count,
-            system_dnc=load_dnc(conn, phones).lazy(),
-            campaign_dnc=load_campaign_dnc(conn, phones, sorted(campaigns)).lazy(),
+            system_dnc=load_dnc(conn, phones_of(pl.col("dnc_check").is_in(dnc_modes))).lazy(),
+            campaign_dnc=load_campaign_dnc(conn, asking.get_column("phone_number").unique().to_list(),
+                                           sorted(campaigns)).lazy(),
             campaign_dnc_source=source.lazy(),
             defined_lists=self.defined_lists,
         )

@@ -788,3 +788,40 @@ def test_user_checks_nanpa_lookup_state_and_custom_notices(db_url: str, tmp_path
         assert (summary.added, dict(summary.reasons)) == (0, {code: 1}), user
         assert results(tmp_path / "results.jsonl")[0]["response"] == [line]
     engine.dispose()
+
+
+LOOKUP_TABLES = ("vicidial_dnc", "vicidial_campaign_dnc", "vicidial_postal_codes", "vicidial_nanpa_prefix_codes")
+
+
+@pytest.mark.parametrize(
+    ("options", "asked"),
+    [
+        ({}, set()),
+        ({"dnc_check": "Y"}, {"vicidial_dnc"}),
+        ({"campaign_dnc_check": "AREACODE"}, {"vicidial_campaign_dnc"}),
+        ({"tz_method": "POSTAL"}, {"vicidial_postal_codes"}),
+        ({"nanpa_ac_prefix_check": "Y"}, {"vicidial_nanpa_prefix_codes"}),
+        ({"tz_method": "nanpa"}, {"vicidial_nanpa_prefix_codes"}),
+    ],
+)
+def test_lookup_tables_read_only_when_an_option_uses_them(
+    tmp_path: Path, options: dict[str, str], asked: set[str]
+) -> None:
+    """A look-up table is queried only for batches with rows whose options read it."""
+    engine = prepare(f"sqlite:///{tmp_path / 'vicidial.db'}")
+    with engine.begin() as conn:  # NANPA data counts as loaded from 10 rows on
+        conn.execute(sa.insert(tables.vicidial_nanpa_prefix_codes), [
+            {"areacode": "727", "prefix": f"{550 + i}", "GMT_offset": "-5.00", "DST": "Y"} for i in range(10)
+        ])
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    rows = [{"phone_number": f"72755500{i:02d}", "postal_code": "33701"} for i in range(5)]
+    load(engine, [write_csv(tmp_path / "leads.csv", rows)], settings(tmp_path, options=options))
+    rows_read = [s for s in sent if "count(" not in s.lower()]  # the NANPA table's size is read once
+    read = {name for name in LOOKUP_TABLES if any(f"FROM {name}" in s for s in rows_read)}
+    assert read == asked
+    engine.dispose()
