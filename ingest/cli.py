@@ -218,6 +218,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--batch-rows", type=click.IntRange(1), default=None, help="Rows per batch [default: 10000]."),
         click.option("--force-reload", is_flag=True, help="Load again rows an earlier run already loaded."),
         click.option("--dry-run", is_flag=True, help="Validate and write results/rejects; write nothing to VICIdial."),
+        click.option("--keep-indexes", is_flag=True,
+                     help="Never switch an empty MyISAM vicidial_list's indexes off during the load."),
         click.option("--quiet", is_flag=True, help="No progress bar; plain log lines only."),
     ]
     for option in reversed(options):
@@ -278,7 +280,7 @@ def _settings(user: str | None, options: dict[str, Any], extra: dict[str, Any]) 
         user=user or "6666", options=chosen,
         batch_rows=extra.get("batch_rows") or 10_000, force_reload=extra["force_reload"],
         dry_run=extra["dry_run"], results=extra.get("results"), rejects=extra.get("rejects"),
-        report=extra.get("report"), mapping=MappingOptions(),
+        report=extra.get("report"), mapping=MappingOptions(), defer_indexes=not extra["keep_indexes"],
     )
 
 
@@ -307,7 +309,7 @@ def _pipeline_settings(spec: PipelineSpec | FolderPipelineSpec, user: str | None
         batch_rows=kw.get("batch_rows") or spec.batch_rows, force_reload=kw["force_reload"],
         dry_run=kw["dry_run"], results=kw.get("results") or spec.results,
         rejects=kw.get("rejects") or spec.rejects, report=kw.get("report") or spec.report,
-        read=spec.read_options(), mapping=spec.mapping_options(),
+        read=spec.read_options(), mapping=spec.mapping_options(), defer_indexes=not kw["keep_indexes"],
     )
 
 

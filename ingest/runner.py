@@ -49,6 +49,7 @@ from rules.responses import error_lines, nanpa_notice, success_line
 from sinks import tables
 from sinks.candidates import CANDIDATE_SCHEMA, Prefetched, current_candidates, load_list_campaigns, prefetch_candidates
 from sinks.database import is_mysql
+from sinks.indexes import Deferral, deferred_indexes, restore_abandoned
 from sinks.ledger import (
     ensure_ledger_tables,
     file_hash,
@@ -105,6 +106,8 @@ class LoadSettings:
     """Header aliases, `column_map`, constants, dob format, phone cleaning."""
     keep_results: bool = False
     """Keep every row's result in `RunSummary.results` (the webhook answers from it)."""
+    defer_indexes: bool = True
+    """MyISAM: load an empty `vicidial_list` with its indexes off, built at the end (`sinks/indexes.py`)."""
 
 
 @dataclass
@@ -255,6 +258,9 @@ class _Loader:
         self.servers_local_gmt = servers
         if not settings.dry_run:
             ensure_ledger_tables(engine)
+            restore_abandoned(engine)
+        self._deferral = Deferral(None)
+        self._last_added = 0
         # a dry run predicts the real run, so it reads the ledger (never writes it), unless the
         # real run would forget this input (`force_reload`) or no run has created the ledger yet
         self.reads_ledger = not settings.dry_run or (
@@ -312,6 +318,15 @@ class _Loader:
             reads = self.reads_ledger and self._input_id is not None and not self.settings.force_reload
             self._ledger_top = ledger_top(conn, self._input_id) if reads else None  # type: ignore[arg-type]
         self.defined_lists = frozenset(int(v) for v in self.list_campaigns.get_column("list_id").to_list())
+        s = self.settings
+        with deferred_indexes(self.engine, allowed=s.defer_indexes and not s.dry_run) as self._deferral:
+            self._write_input(batches, name)
+        if self._deferral.build_seconds:
+            self.summary.stages["build_indexes"] = round(
+                self.summary.stages.get("build_indexes", 0.0) + self._deferral.build_seconds, 4)
+        self._deferral = Deferral(None)
+
+    def _write_input(self, batches: Iterator[Batch | pl.DataFrame], name: str) -> None:
         # NOTE: batch k+1 is read, mapped and screened on a worker thread while batch k is
         # written: the screen only reads (look-ups, the ledger rows of its own batch), and A11
         # and every write stay in batch order on this thread, under the table lock
@@ -326,6 +341,9 @@ class _Loader:
             while (screened := ahead.result()) is not None:
                 ahead = worker.submit(self._next_screened, batches, name)
                 written = None if screened.rows_screened is None else self._finish(screened)
+                # outside the lead table's lock: building the indexes waits for it
+                self._deferral.count(self._last_added)
+                self._last_added = 0
                 waiting.append((screened, written))
                 while waiting and (len(waiting) > 2 or waiting[0][1] is None or waiting[0][1].done()):
                     self._settle(*waiting.popleft())
@@ -527,6 +545,7 @@ class _Loader:
                             # row landed from the lead itself (`_landed`), and that UPDATE cost
                             # ~5% of a load into MariaDB
                             bulk_insert(conn, tables.vicidial_list, rows)
+                        self._last_added = accepted.height
                         if accepted.height:
                             self._own.append((first, first + accepted.height - 1,
                                               rows.select(list(CANDIDATE_SCHEMA))))
