@@ -405,7 +405,8 @@ class _Loader:
         # written (MariaDB lets this read run beside that load); under the lock only what
         # changed since is read again (`current_candidates`)
         with self.stages.timed("candidates"), self.engine.connect() as conn:
-            prefetched = prefetch_candidates(conn, screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti"))
+            prefetched = prefetch_candidates(conn, screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti"),
+                                             started_empty=self._deferral.active)
         return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened,
                                    stale=tuple(stale.get_column(SOURCE_ROW).to_list()), prefetched=prefetched)
 
@@ -503,8 +504,7 @@ class _Loader:
             try:
                 with locked_lead_table(conn, extra=() if s.dry_run else (ledger_table.name,)):
                     with self.stages.timed("candidates_since"):
-                        while self._own and self._own[0][1] <= prefetched.horizon:
-                            self._own.popleft()  # the prefetch saw them (and later ones will)
+                        self._forget_own(prefetched.horizon)
                         existing = current_candidates(conn, prefetched, own=self._own)
                     with self.stages.timed("duplicates"):
                         if self._dry_accepted:
@@ -547,8 +547,7 @@ class _Loader:
                             bulk_insert(conn, tables.vicidial_list, rows)
                         self._last_added = accepted.height
                         if accepted.height:
-                            self._own.append((first, first + accepted.height - 1,
-                                              rows.select(list(CANDIDATE_SCHEMA))))
+                            self._remember_own(first, rows.select(list(CANDIDATE_SCHEMA)))
                 both = pl.concat([accepted, recovered.with_columns(pl.col("lead_id").cast(pl.Int64))],
                                  how="diagonal_relaxed")
                 if deferred:  # MyISAM: the leads are in; child rows follow outside the lock
@@ -581,6 +580,24 @@ class _Loader:
         # the single writer thread keeps them in batch order
         assert self._writer is not None
         return self._writer.submit(rest)
+
+    def _remember_own(self, first: int, rows: pl.DataFrame) -> None:
+        """Keep a written batch's candidate columns; a range that continues the last one extends it."""
+        last = first + rows.height - 1
+        if self._own and self._own[-1][1] + 1 == first:
+            start, _, before = self._own.pop()
+            self._own.append((start, last, pl.concat([before, rows], rechunk=False)))
+        else:
+            self._own.append((first, last, rows))
+
+    def _forget_own(self, horizon: int) -> None:
+        """Drop the remembered leads at or under a prefetch's horizon: it saw them, and so
+        will the later prefetches (their horizons only grow)."""
+        while self._own and self._own[0][1] <= horizon:
+            self._own.popleft()
+        if self._own and self._own[0][0] <= horizon:
+            _, last, rows = self._own.popleft()
+            self._own.appendleft((horizon + 1, last, rows.filter(pl.col("lead_id") > horizon)))
 
     def _children(self, conn: sa.Connection, both: pl.DataFrame, recovered: pl.DataFrame,
                   now: datetime) -> pl.DataFrame:

@@ -209,14 +209,18 @@ def _steady_read(conn: sa.Connection) -> Iterator[None]:
         conn.exec_driver_sql("UNLOCK TABLES")
 
 
-def prefetch_candidates(conn: sa.Connection, batch: pl.DataFrame) -> Prefetched:
+def prefetch_candidates(conn: sa.Connection, batch: pl.DataFrame, *, started_empty: bool = False) -> Prefetched:
     """`load_candidates` without the write lock: read while the batch before is being written.
 
     Under the lock `current_candidates` then adds the leads inserted since (`lead_id` above
     the horizon: lead ids only grow) and reads the prefetched ones again by primary key.
+    `started_empty`: `vicidial_list` held no lead when this run began, so every lead in it was
+    inserted since (horizon 0) and nothing need be read now: this run's leads are in memory
+    and the others come from `current_candidates`' range query (the table's indexes may be off,
+    see `sinks/indexes.py`, which would make the candidate query a scan).
     """
     keys = _keys(batch)
-    if keys.height == 0:
+    if keys.height == 0 or started_empty:
         return Prefetched(horizon=0, rows=pl.DataFrame(schema=CANDIDATE_SCHEMA), keys=keys)
     with _steady_read(conn):
         # NOTE: the horizon first: a lead at or below it is visible to the candidate query

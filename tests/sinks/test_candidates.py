@@ -375,3 +375,20 @@ def test_prefetch_runs_while_a_writer_holds_the_lead_table(db: sa.Engine) -> Non
     reader.join()
     assert finished, "the prefetch waited for the writer's lock"
     assert got[0].horizon == 4  # the lead being written is not seen, and is above the horizon
+
+
+def test_a_run_that_began_on_an_empty_table_reads_nothing_ahead(db: sa.Engine, statements: list[str]) -> None:
+    """Every lead came after the run began: its own from memory, the others by lead id (and
+    the table's indexes may be off, which would make the candidate query a scan)."""
+    with db.connect() as conn:
+        ahead = prefetch_candidates(
+            conn, batch({"phone_number": "7275550001", "duplicate_check": "DUPPHONEALTSYS"}), started_empty=True
+        )
+    assert ahead.horizon == 0
+    assert selects(statements) == []
+    mine = pl.DataFrame([lead(1, "7275550001", first_name="memory")])
+    with db.begin() as conn, locked_lead_table(conn):
+        got = current_candidates(conn, ahead, own=[(1, 1, mine)])
+    # lead 1 from memory; lead 2 (alt_phone, someone else's) from the range query
+    assert lead_ids(got) == [1, 2]
+    assert got["first_name"].to_list() == ["memory", None]
