@@ -47,7 +47,13 @@ from rules.fields import LEAD_FIELDS, OPTION_FIELDS, WIDTHS
 from rules.leadrow import lead_rows
 from rules.responses import error_lines, nanpa_notice, success_line
 from sinks import tables
-from sinks.candidates import CANDIDATE_SCHEMA, Prefetched, current_candidates, load_list_campaigns, prefetch_candidates
+from sinks.candidates import (
+    CANDIDATE_SCHEMA,
+    Prefetched,
+    current_candidates,
+    load_list_campaigns,
+    prefetch_candidates,
+)
 from sinks.database import is_mysql
 from sinks.indexes import Deferral, deferred_indexes, restore_abandoned
 from sinks.ledger import (

@@ -173,7 +173,7 @@ def _columns() -> tuple[sa.Column[Any], ...]:
 
 
 def _frame(fetched: Iterable[sa.Row[Any]]) -> pl.DataFrame:
-    rows = [(*row[:7], _entry_date(row[7])) for row in fetched]
+    rows = [(*values[:7], _entry_date(values[7])) for values in map(tuple, fetched)]
     return pl.DataFrame(rows, schema=CANDIDATE_SCHEMA, orient="row").sort("lead_id")
 
 
@@ -275,7 +275,7 @@ def current_candidates(
         _matching(rows.filter(pl.col("lead_id") > prefetched.horizon), prefetched.keys)
         for _, _, rows in mine
     )
-    frame = pl.concat([p.select(list(CANDIDATE_SCHEMA)).cast(CANDIDATE_SCHEMA) for p in parts])
+    frame = pl.concat([p.select(list(CANDIDATE_SCHEMA)).cast(pl.Schema(CANDIDATE_SCHEMA)) for p in parts])
     return frame.unique("lead_id", keep="first").sort("lead_id")
 
 
