@@ -20,7 +20,7 @@ from sqlalchemy.dialects import mysql
 from sinks import tables
 from tests import _mariadb
 from tests.conftest import mariadb_url
-from tests.ingest._pipeline import NOW_TEXT, load, prepare, results, settings, table_rows, write_csv
+from tests.ingest._pipeline import NOW, NOW_TEXT, load, prepare, results, settings, table_rows, write_csv
 
 _MYSQL = ("mysql", "mariadb")
 LONG_LAST = "O'Neil-Smithsonian-Featherstonehaugh"
@@ -824,4 +824,34 @@ def test_lookup_tables_read_only_when_an_option_uses_them(
     rows_read = [s for s in sent if "count(" not in s.lower()]  # the NANPA table's size is read once
     read = {name for name in LOOKUP_TABLES if any(f"FROM {name}" in s for s in rows_read)}
     assert read == asked
+    engine.dispose()
+
+
+def test_remembered_own_leads_are_merged_and_trimmed(tmp_path: Path) -> None:
+    """The leads a run remembers for the read-ahead duplicate check stay bounded: contiguous
+    ranges merge, and whatever a prefetch's horizon covers is dropped."""
+    from ingest.clock import Clock
+    from ingest.runner import LoadSettings, _Loader
+    from sinks.candidates import CANDIDATE_SCHEMA
+
+    engine = prepare(f"sqlite:///{tmp_path / 'vicidial.db'}")
+    loader = _Loader(engine, LoadSettings(user="6666"), Clock(fixed=NOW), on_rows=lambda *_: None)
+
+    def rows(first: int, last: int) -> Any:
+        import polars as pl
+
+        return pl.DataFrame({"lead_id": list(range(first, last + 1))}).with_columns(
+            *(pl.lit(None, dtype).alias(name) for name, dtype in CANDIDATE_SCHEMA.items() if name != "lead_id")
+        )
+
+    loader._remember_own(1, rows(1, 3))
+    loader._remember_own(4, rows(4, 6))
+    loader._remember_own(10, rows(10, 11))
+    assert [(a, b, r["lead_id"].to_list()) for a, b, r in loader._own] == [
+        (1, 6, [1, 2, 3, 4, 5, 6]), (10, 11, [10, 11])
+    ]
+    loader._forget_own(4)
+    assert [(a, b, r["lead_id"].to_list()) for a, b, r in loader._own] == [(5, 6, [5, 6]), (10, 11, [10, 11])]
+    loader._forget_own(11)
+    assert not loader._own
     engine.dispose()
