@@ -124,11 +124,14 @@ def deferred_indexes(engine: sa.Engine, *, allowed: bool = True) -> Iterator[Def
             yield Deferral(None)  # another run defers them right now
             return
         try:
-            if not _empty_myisam(conn):
+            empty = _empty_myisam(conn)
+            # end the check's transaction: its metadata lock on `vicidial_list` would otherwise
+            # stay for the whole load (and MySQL's `LOCK TABLES … WRITE` waits for it)
+            conn.commit()
+            if not empty:
                 yield Deferral(None)
                 return
             conn.exec_driver_sql("ALTER TABLE `vicidial_list` DISABLE KEYS")
-            conn.commit()
             log.info("vicidial_list is empty: its indexes are built once the load is in")
             deferral = Deferral(conn)
             try:
