@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -106,6 +107,13 @@ def is_sqlite(engine: sa.Engine | sa.Connection) -> bool:
 def is_mysql(engine: sa.Engine | sa.Connection) -> bool:
     """True when the target is MariaDB or MySQL (a real VICIdial database)."""
     return engine.dialect.name in ("mysql", "mariadb")
+
+
+def lock_name(conn: sa.Connection, what: str) -> str:
+    """MySQL: a `GET_LOCK` name for `what` in the connection's database (names are server-wide,
+    so the database is part of the name; hashed, as names are limited to 64 characters)."""
+    database = str(conn.exec_driver_sql("SELECT DATABASE()").scalar() or "")
+    return f"leadpipe:{hashlib.sha1(database.encode()).hexdigest()[:16]}:{what}"  # noqa: S324
 
 
 def missing_tables(engine: sa.Engine) -> list[str]:

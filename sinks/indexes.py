@@ -17,7 +17,6 @@ on again before it loads (`restore_abandoned`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from sinks.database import is_mysql
+from sinks.database import is_mysql, lock_name
 
 __all__ = ["DEFER_MAX_ROWS", "Deferral", "deferred_indexes", "disabled_indexes", "restore_abandoned"]
 
@@ -34,11 +33,6 @@ log = logging.getLogger(__name__)
 DEFER_MAX_ROWS = 1_000_000
 """Leads loaded with the indexes off before they are built (the scans of the duplicate check and
 of other readers grow with the table)."""
-
-
-def _lock_key(conn: sa.Connection) -> str:
-    database = str(conn.exec_driver_sql("SELECT DATABASE()").scalar() or "")
-    return f"leadpipe:{hashlib.sha1(database.encode()).hexdigest()[:16]}:lead-indexes"  # noqa: S324
 
 
 def disabled_indexes(conn: sa.Connection) -> list[str]:
@@ -60,7 +54,7 @@ def restore_abandoned(engine: sa.Engine) -> bool:
     with engine.connect() as conn:
         if not disabled_indexes(conn):
             return False
-        key = _lock_key(conn)
+        key = lock_name(conn, "lead-indexes")
         if conn.execute(sa.text("SELECT GET_LOCK(:key, 0)"), {"key": key}).scalar() != 1:
             return False  # a live run has them off on purpose
         try:
@@ -119,7 +113,7 @@ def deferred_indexes(engine: sa.Engine, *, allowed: bool = True) -> Iterator[Def
         yield Deferral(None)
         return
     with engine.connect() as conn:
-        key = _lock_key(conn)
+        key = lock_name(conn, "lead-indexes")
         if conn.execute(sa.text("SELECT GET_LOCK(:key, 0)"), {"key": key}).scalar() != 1:
             yield Deferral(None)  # another run defers them right now
             return

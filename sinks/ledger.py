@@ -32,7 +32,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from sinks import tables
-from sinks.database import is_mysql
+from sinks.database import is_mysql, lock_name
 from sinks.vicidial import bulk_insert
 
 __all__ = [
@@ -167,8 +167,7 @@ def input_lock(engine: sa.Engine, input_id: int, *, name: str = "") -> Iterator[
     """
     if is_mysql(engine):
         with engine.connect() as conn:
-            database = str(conn.exec_driver_sql("SELECT DATABASE()").scalar() or "")
-            key = f"leadpipe:{hashlib.sha1(database.encode()).hexdigest()[:16]}:{input_id}"  # noqa: S324
+            key = lock_name(conn, str(input_id))
             get = sa.text("SELECT GET_LOCK(:key, :wait)")
             if conn.execute(get, {"key": key, "wait": 0}).scalar() != 1:
                 log.info("waiting for another run of %s to finish", name or f"input {input_id}")
