@@ -52,6 +52,7 @@ from sinks.candidates import (
     Prefetched,
     current_candidates,
     load_list_campaigns,
+    matching_candidates,
     prefetch_candidates,
 )
 from sinks.database import is_mysql
@@ -621,28 +622,13 @@ class _Loader:
         return notices
 
     def _dry_candidates(self, batch: pl.DataFrame) -> pl.DataFrame:
-        """The leads a dry run pretends it inserted that the batch's checks could match.
-
-        The same superset `load_candidates` fetches from the table (a phone or alt_phone equal
-        to a batch phone or alt_phone, case and trailing spaces aside), so that the duplicate
-        check does not re-read every earlier pretend lead for every batch.
-        """
-        def norm(column: str) -> pl.Expr:
-            return pl.col(column).fill_null("").str.strip_chars_end(" ").str.to_lowercase()
-
-        keys = pl.concat([batch.select(norm("phone_number").alias("k")), batch.select(norm("alt_phone").alias("k"))])
-        wanted = keys.get_column("k").unique().implode()
-        return pl.concat([
-            rows.filter(norm("phone_number").is_in(wanted) | norm("alt_phone").is_in(wanted))
-            for rows in self._dry_accepted
-        ], how="vertical_relaxed")
+        """The leads a dry run pretends it inserted that the batch's checks could match (only
+        those, so the check does not re-read every earlier pretend lead for every batch)."""
+        return matching_candidates(pl.concat(self._dry_accepted, how="vertical_relaxed"), batch)
 
     def _remember_dry(self, rows: pl.DataFrame, next_free: int) -> None:
         self._dry_next_id = next_free
-        self._dry_accepted.append(rows.select(
-            "lead_id", "list_id", "phone_number", "alt_phone", "title", "first_name", "last_name",
-            "entry_date",
-        ))
+        self._dry_accepted.append(rows.select(list(CANDIDATE_SCHEMA)))
 
     def _responses(self, verdicts: pl.DataFrame, done: pl.DataFrame) -> pl.DataFrame:
         """Every row's outcome and the exact lines add_lead would print for it."""

@@ -40,6 +40,7 @@ __all__ = [
     "current_candidates",
     "load_candidates",
     "load_list_campaigns",
+    "matching_candidates",
     "prefetch_candidates",
 ]
 
@@ -242,6 +243,12 @@ def _matching(frame: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(
         norm(pl.col("phone_number")).is_in(wanted["P"]) | norm(pl.col("alt_phone")).is_in(wanted["A"])
     )
+
+
+def matching_candidates(frame: pl.DataFrame, batch: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `frame` (candidate columns; leads held in memory, such as a dry run's
+    pretend inserts) that `load_candidates` would fetch for `batch` were they in the table."""
+    return _matching(frame, _keys(batch))
 
 
 def current_candidates(
