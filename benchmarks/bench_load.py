@@ -109,7 +109,7 @@ def restore(engine: sa.Engine) -> None:
         conn.exec_driver_sql("ALTER TABLE vicidial_list ENABLE KEYS")
         for name in ("vicidial_list_alt_phones", "vicidial_hopper", "vicidial_callbacks", "custom_101"):
             conn.exec_driver_sql(f"DELETE FROM `{name}`")
-        for name in ("leadpipe_row_ledger", "leadpipe_inputs"):
+        for name in ("leadpipe_row_ledger", "leadpipe_batch_ledger", "leadpipe_inputs"):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS `{name}`")  # the run creates them afresh
 
 

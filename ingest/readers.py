@@ -85,12 +85,17 @@ class ReadOptions:
     delimiter: str | None = None
     """Override the delimiter of `csv`/`tsv`/`pipe`/`txt` (one character, e.g. `;`)."""
     batch_rows: int = 100_000
+    first_batch_rows: int | None = None
+    """Ramp up: the first batch holds this many records, each next one twice as many, up to
+    `batch_rows` (a pipeline that writes while it reads starts writing sooner). None: no ramp."""
     max_field_chars: int = 65_535
 
     def __post_init__(self) -> None:
-        if self.batch_rows < 1:
-            msg = f"`batch_rows` must be at least 1, got {self.batch_rows}"
-            raise ValueError(msg)
+        for name in ("batch_rows", "first_batch_rows"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                msg = f"`{name}` must be at least 1, got {value}"
+                raise ValueError(msg)
         if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in '"\r\n'):
             msg = (
                 f"`delimiter` must be one character but a quote or newline, got {self.delimiter!r}"
@@ -146,7 +151,7 @@ def read_file(path: Path, options: ReadOptions | None = None) -> Iterator[Batch]
                 parts = read_sheet(src.stream, max_field=opts.max_field_chars, path=path)
             else:
                 parts = _read_text(src, fmt, opts, path)
-            yield from _rebatch(parts, opts.batch_rows)
+            yield from _rebatch(parts, opts.batch_rows, first=opts.first_batch_rows)
     except (OSError, EOFError, zlib.error) as exc:
         msg = f"cannot read `{path}`: {exc}"
         raise InputError(msg) from exc
@@ -296,8 +301,10 @@ def _drop_first(bad: pl.Series | None) -> pl.Series | None:
 # --- batching -----------------------------------------------------------------------------------
 
 
-def _rebatch(parts: Iterator[Batch], size: int) -> Iterator[Batch]:
-    """Regroup parts into batches of `size` records by `source_row` (the last may be smaller)."""
+def _rebatch(parts: Iterator[Batch], size: int, *, first: int | None = None) -> Iterator[Batch]:
+    """Regroup parts into batches of `size` records by `source_row` (the last may be smaller);
+    with `first`, the batches before grow from `first` records, doubling."""
+    want = min(first or size, size)
     good: list[pl.DataFrame] = []
     bad: list[pl.DataFrame] = []
     seen = emitted = 0  # highest source_row produced so far / already yielded
@@ -311,8 +318,9 @@ def _rebatch(parts: Iterator[Batch], size: int) -> Iterator[Batch]:
         for frame in (part.rows, part.malformed):
             if frame.height:
                 seen = max(seen, int(frame[SOURCE_ROW].max()))  # type: ignore[arg-type]
-        while seen - emitted >= size:
-            emitted += size
+        while seen - emitted >= want:
+            emitted += want
+            want = min(want * 2, size)
             (rows, malformed), good, bad = _cut(good, bad, emitted, template)
             yielded = True
             yield Batch(rows, malformed, progress, label)

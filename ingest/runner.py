@@ -58,7 +58,9 @@ from sinks.candidates import (
 from sinks.database import is_mysql
 from sinks.indexes import Deferral, deferred_indexes, restore_abandoned
 from sinks.ledger import (
+    clear_reserved,
     ensure_ledger_tables,
+    expand_reservations,
     file_hash,
     forget_input,
     input_key,
@@ -66,9 +68,13 @@ from sinks.ledger import (
     ledger_top,
     mark_stage,
     read_ledger,
+    record_done,
     record_reserved,
     runs,
     stored_leads,
+)
+from sinks.ledger import (
+    batch_ledger,
 )
 from sinks.ledger import (
     ledger as ledger_table,
@@ -171,6 +177,8 @@ class _Screened:
     stale: tuple[int, ...] = ()
     rows_screened: pl.DataFrame | None = None
     prefetched: Prefetched | None = None
+    entry: pl.DataFrame | None = None
+    """`source_row`, `entry_list_id` of the rows whose custom fields will be written."""
 
 
 class _Stages:
@@ -290,7 +298,11 @@ class _Loader:
     def load_file(self, path: Path) -> None:
         with self.stages.timed("hash"):
             input_hash = file_hash(path) if path.is_file() else ""
-        options = dataclasses.replace(self.settings.read or ReadOptions(), batch_rows=self.settings.batch_rows)
+        rows = self.settings.batch_rows
+        # NOTE: the first batches are smaller (1/8, 1/4, 1/2 of a batch): the first write waits
+        # for the first batch to be read and screened, and nothing overlaps that wait
+        options = dataclasses.replace(self.settings.read or ReadOptions(), batch_rows=rows,
+                                      first_batch_rows=max(min(rows, 1_000), rows // 8))
         self.load_batches(read_file(path, options), name=str(path), input_hash=input_hash)
 
     def load_batches(self, batches: Iterator[Batch | pl.DataFrame], *, name: str, input_hash: str) -> None:
@@ -314,10 +326,16 @@ class _Loader:
         })
 
     def _load_input(self, batches: Iterator[Batch | pl.DataFrame], name: str) -> None:
-        if self.settings.force_reload and self._input_id is not None and not self.settings.dry_run:
+        writes = self._input_id is not None and not self.settings.dry_run
+        if writes and self.settings.force_reload:
             with self.engine.begin() as conn:
-                dropped = forget_input(conn, self._input_id)
+                dropped = forget_input(conn, self._input_id)  # type: ignore[arg-type]
             log.info("force reload of %s: forgot %d ledger rows", name, dropped)
+        elif writes:
+            with self.engine.begin() as conn:
+                expanded = expand_reservations(conn, self._input_id)  # type: ignore[arg-type]
+            if expanded:
+                log.info("%s: an earlier run stopped with %d rows reserved; checking them", name, expanded)
         with self.engine.connect() as conn:
             self.list_campaigns = load_list_campaigns(conn)
             # NOTE: read once per input, not per batch: a batch's ledger read would wait for the
@@ -354,6 +372,8 @@ class _Loader:
                 waiting.append((screened, written))
                 while waiting and (len(waiting) > 2 or waiting[0][1] is None or waiting[0][1].done()):
                     self._settle(*waiting.popleft())
+            # every lead is in: the indexes are sorted in while the last child rows are written
+            self._deferral.build()
             while waiting:
                 self._settle(*waiting.popleft())
         finally:
@@ -367,10 +387,7 @@ class _Loader:
         batch = screened.batch
         parts = [self._malformed(batch.malformed)]
         if written is not None:
-            assert screened.done is not None
-            verdicts = written.result()
-            with self.stages.timed("responses"):
-                parts.append(self._responses(verdicts, screened.done))
+            parts.append(written.result())
         self._account(pl.concat(parts, how="vertical_relaxed"), screened.as_read, batch.malformed)
         self.on_rows(batch.records, batch.progress)
 
@@ -411,11 +428,13 @@ class _Loader:
         # NOTE: the duplicate check's candidates are read here, while the batch before is being
         # written (MariaDB lets this read run beside that load); under the lock only what
         # changed since is read again (`current_candidates`)
+        fresh = screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti")
         with self.stages.timed("candidates"), self.engine.connect() as conn:
-            prefetched = prefetch_candidates(conn, screened.join(redo.select(SOURCE_ROW), on=SOURCE_ROW, how="anti"),
-                                             started_empty=self._deferral.active)
+            prefetched = prefetch_candidates(conn, fresh, started_empty=self._deferral.active)
+            entry = custom_entry_list_ids(conn, fresh, custom_fields_enabled=self.custom_fields_enabled)
         return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened,
-                                   stale=tuple(stale.get_column(SOURCE_ROW).to_list()), prefetched=prefetched)
+                                   stale=tuple(stale.get_column(SOURCE_ROW).to_list()), prefetched=prefetched,
+                                   entry=entry)
 
     def _finish(self, s: _Screened) -> Future[pl.DataFrame]:
         """Step A11 and the writes of a screened batch; every row's verdict once they are done."""
@@ -428,7 +447,9 @@ class _Loader:
             pl.lit(None, pl.String).alias(REJECT)
         )
         assert s.prefetched is not None
-        return self._write(fresh, recovered, s.now, s.prefetched, s.stale)
+        assert s.entry is not None
+        assert s.done is not None
+        return self._write(fresh, recovered, s.now, s.prefetched, s.entry, s.done, s.stale)
 
     def _ledger_states(self, settled: pl.DataFrame) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
@@ -498,18 +519,21 @@ class _Loader:
             defined_lists=self.defined_lists,
         )
 
-    def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, now: datetime,
-               prefetched: Prefetched, stale: tuple[int, ...] = ()) -> Future[pl.DataFrame]:
-        """Steps A11 and A13 under the lock, then A14–A18; every row's verdict with lead ids."""
+    def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, now: datetime, prefetched: Prefetched,
+               entry: pl.DataFrame, done: pl.DataFrame, stale: tuple[int, ...] = ()) -> Future[pl.DataFrame]:
+        """Steps A11 and A13 under the lock, then A14–A18; every row's outcome and response lines
+        (`done`: the rows an earlier run loaded, reported as such)."""
         s = self.settings
         deferred = not s.dry_run and self._writer is not None and is_mysql(self.engine)
         notices = pl.DataFrame()
+        batch_key: int | None = None
         with self.engine.connect() as conn:
-            entry = custom_entry_list_ids(conn, fresh, custom_fields_enabled=self.custom_fields_enabled)
-            conn.rollback()  # end the read's implicit transaction: the write's begins under the lock
             trans = conn.begin()
+            # the row ledger only when an interrupted run's rows are finished here (rare)
+            extra = () if s.dry_run else (
+                (batch_ledger.name, ledger_table.name) if recovered.height or stale else (batch_ledger.name,))
             try:
-                with locked_lead_table(conn, extra=() if s.dry_run else (ledger_table.name,)):
+                with locked_lead_table(conn, extra=extra):
                     with self.stages.timed("candidates_since"):
                         self._forget_own(prefetched.horizon)
                         existing = current_candidates(conn, prefetched, own=self._own)
@@ -540,13 +564,13 @@ class _Loader:
                         self._remember_dry(rows, first + accepted.height)
                     else:
                         with self.stages.timed("write_ledger"):
-                            # first: the stale reservations `record_reserved` clears by row range
-                            # must not take the landed ones of an interrupted run with them
                             if self._input_id is not None:
                                 landed = recovered.get_column("lead_id").to_list()
                                 mark_stage(conn, self._input_id, landed, "added")
-                                record_reserved(conn, self._input_id, self.summary.run_id,
-                                                accepted.select(SOURCE_ROW, "lead_id"), stale=stale)
+                                clear_reserved(conn, self._input_id, stale)
+                                # one row for the whole batch, set `done` with the child rows
+                                batch_key = record_reserved(conn, self._input_id, self.summary.run_id,
+                                                            accepted.select(SOURCE_ROW, "lead_id"))
                         with self.stages.timed("write_leads"):
                             # NOTE: no `added` mark after the insert: a rerun proves a reserved
                             # row landed from the lead itself (`_landed`), and that UPDATE cost
@@ -560,7 +584,7 @@ class _Loader:
                 if deferred:  # MyISAM: the leads are in; child rows follow outside the lock
                     trans.commit()
                 else:
-                    notices = self._children(conn, both, recovered, now)
+                    notices = self._children(conn, both, recovered, now, batch_key)
                     trans.commit()
             except BaseException:
                 if trans.is_active:
@@ -572,19 +596,22 @@ class _Loader:
             dup_lead_id=pl.coalesce("dup_lead_id", "_dup_id")
         ).drop("_dup_id")
 
-        def verdicts(notices: pl.DataFrame) -> pl.DataFrame:
-            return pl.concat([both.join(notices, on=SOURCE_ROW, how="left"), rejected], how="diagonal_relaxed")
+        def answer(notices: pl.DataFrame) -> pl.DataFrame:
+            verdicts = pl.concat([both.join(notices, on=SOURCE_ROW, how="left"), rejected], how="diagonal_relaxed")
+            with self.stages.timed("responses"):
+                return self._responses(verdicts, done)
 
         if not deferred:
-            return _finished(verdicts(notices))
+            return _finished(answer(notices))
 
         def rest() -> pl.DataFrame:
             with self.engine.begin() as conn:
-                return verdicts(self._children(conn, both, recovered, now))
+                notices = self._children(conn, both, recovered, now, batch_key)
+            return answer(notices)
 
-        # NOTE: on MariaDB/MySQL a batch's child rows and `done` marks are written on a second
-        # connection while the next batch takes the lock and loads its leads (other tables);
-        # the single writer thread keeps them in batch order
+        # NOTE: on MariaDB/MySQL a batch's child rows, `done` rows and response lines are made on
+        # a second connection and thread while the next batch takes the lock and loads its leads
+        # (other tables); the single writer thread keeps them in batch order
         assert self._writer is not None
         return self._writer.submit(rest)
 
@@ -607,8 +634,9 @@ class _Loader:
             self._own.appendleft((horizon + 1, last, rows.filter(pl.col("lead_id") > horizon)))
 
     def _children(self, conn: sa.Connection, both: pl.DataFrame, recovered: pl.DataFrame,
-                  now: datetime) -> pl.DataFrame:
-        """Steps A14–A18 for the batch's new and recovered leads, then their `done` marks."""
+                  now: datetime, batch_key: int | None) -> pl.DataFrame:
+        """Steps A14–A18 for the batch's new and recovered leads, then their `done` marks
+        (`batch_key`: the batch's ledger row, None when it has no new leads)."""
         s = self.settings
         with self.stages.timed("write_children"):
             notices = write_children(
@@ -618,7 +646,7 @@ class _Loader:
                 dry_next_ids=self._dry_next_ids,
             )
         if not s.dry_run and self._input_id is not None:
-            mark_stage(conn, self._input_id, both.get_column("lead_id").to_list(), "done")
+            record_done(conn, self._input_id, batch_key, recovered.get_column("lead_id").to_list())
         return notices
 
     def _dry_candidates(self, batch: pl.DataFrame) -> pl.DataFrame:

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from sinks import tables
-from sinks.ledger import file_hash, inputs, ledger
+from sinks.ledger import file_hash, inputs, read_ledger
 from tests.ingest._pipeline import NOW_TEXT, phone, prepare, results, write_csv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,10 +136,11 @@ def test_two_leadpipes_and_a_row_by_row_inserter_share_a_list(db_url: str, tmp_p
         leads = conn.execute(
             sa.select(t.c.lead_id, t.c.phone_number, t.c.first_name).where(t.c.list_id == 101)
         ).all()
-        ledger_rows = conn.execute(
-            sa.select(inputs.c.input_hash, ledger.c.source_row, ledger.c.lead_id, ledger.c.stage)
-            .join_from(ledger, inputs, ledger.c.input_id == inputs.c.input_id)
-        ).all()
+        ledger_rows = [
+            (input_hash, *row)
+            for input_id, input_hash in conn.execute(sa.select(inputs.c.input_id, inputs.c.input_hash))
+            for row in read_ledger(conn, input_id, 0, 2**62).iter_rows()
+        ]
     by_id = {int(lead): (number, first) for lead, number, first in leads}
     numbers = [number for number, _ in by_id.values()]
     assert len(by_id) == len(leads), "lead id collision"

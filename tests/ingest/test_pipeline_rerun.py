@@ -20,13 +20,19 @@ import sqlalchemy as sa
 from sinks import tables
 from sinks.indexes import disabled_indexes
 from sinks.ledger import (
+    batch_ledger,
+    decode_runs,
+    encode_runs,
     ensure_ledger_tables,
+    expand_reservations,
     file_hash,
     input_key,
     inputs,
     ledger,
-    mark_stage,
+    ledger_rows,
+    record_done,
     record_reserved,
+    record_rows,
 )
 from tests.ingest._pipeline import (
     NOW_TEXT,
@@ -62,13 +68,13 @@ def _key(engine: sa.Engine, path: Path) -> int:
 
 
 def _ledger_rows(engine: sa.Engine) -> list[tuple[int, int, str]]:
+    """Every input's ledger rows (both tables), by source row."""
     with engine.connect() as conn:
         if not sa.inspect(conn).has_table(ledger.name):
             return []
-        stmt = sa.select(ledger.c.source_row, ledger.c.lead_id, ledger.c.stage).order_by(
-            ledger.c.source_row
-        )
-        return [tuple(r) for r in conn.execute(stmt)]
+        keys = conn.execute(sa.select(inputs.c.input_id)).scalars().all()
+        rows = [tuple(r) for key in keys for r in ledger_rows(conn, key).iter_rows()]
+        return sorted(rows)  # type: ignore[return-value]
 
 
 def test_second_run_adds_nothing_and_reports_already_loaded(db_url: str, tmp_path: Path) -> None:
@@ -435,10 +441,8 @@ def test_a_lead_inserted_before_the_kill_stays_added_when_a_check_would_fail_now
     path = write_csv(tmp_path / "leads.csv", feature_rows(3))
     ensure_ledger_tables(engine)
     with engine.begin() as conn:
-        record_reserved(
-            conn, _key(engine, path), "killed-run", pl.DataFrame({"source_row": [1], "lead_id": [1]})
-        )
-        mark_stage(conn, _key(engine, path), [1], "added")
+        record_rows(conn, _key(engine, path), "killed-run",
+                    pl.DataFrame({"source_row": [1], "lead_id": [1]}), "added")
         conn.execute(sa.insert(tables.vicidial_list).values(
             lead_id=1, phone_number=phone(1), list_id=101, first_name="Lead1", status="NEW",
             entry_date=NOW_TEXT,
@@ -454,3 +458,106 @@ def test_a_lead_inserted_before_the_kill_stays_added_when_a_check_would_fail_now
     third = load(engine, [path], settings(tmp_path, options={"dnc_check": "Y"}))
     assert (third.added, third.rejected, third.already_loaded) == (0, 0, 3)
     engine.dispose()
+
+
+def _batches(engine: sa.Engine) -> list[tuple[int, int, str, str, str]]:
+    with engine.connect() as conn:
+        b = batch_ledger.c
+        stmt = sa.select(b.first_row, b.last_row, b.source_rows, b.lead_ids, b.stage).order_by(b.first_row)
+        return [tuple(r) for r in conn.execute(stmt)]  # type: ignore[misc]
+
+
+def _row_ledger(engine: sa.Engine) -> list[tuple[int, int, str]]:
+    with engine.connect() as conn:
+        stmt = sa.select(ledger.c.source_row, ledger.c.lead_id, ledger.c.stage).order_by(ledger.c.source_row)
+        return [tuple(r) for r in conn.execute(stmt)]  # type: ignore[misc]
+
+
+def test_the_ledger_holds_one_row_per_batch(db_url: str, tmp_path: Path) -> None:
+    """Each batch's rows and lead ids are one ledger row, `done` once its child rows are in; the
+    row ledger stays empty when no run was interrupted."""
+    engine = _engine(db_url)
+    path = write_csv(tmp_path / "leads.csv", feature_rows(12, dup_every=4, bad_every=10))
+    summary = load(engine, [path], settings(tmp_path, options=DUPLIST, batch_rows=5))
+    # row 10 is a bad number, rows 4, 8 and 12 repeat rows 1, 5 and 9
+    assert _batches(engine) == [
+        (1, 5, "1-3,5", "1-4", "done"), (6, 9, "6-7,9", "5-7", "done"), (11, 11, "11", "8", "done"),
+    ]
+    assert _row_ledger(engine) == []
+    assert _ledger_rows(engine) == [(r, i, "done") for i, r in enumerate([1, 2, 3, 5, 6, 7, 9, 11], start=1)]
+    assert summary.added == 8
+    again = load(engine, [path], settings(tmp_path, options=DUPLIST, batch_rows=5))
+    assert (again.added, again.already_loaded) == (0, 8)
+    engine.dispose()
+
+
+def test_batches_left_reserved_by_a_kill_are_checked_on_the_rerun(db_url: str, tmp_path: Path) -> None:
+    """A killed run leaves one batch `done`, one `reserved` whose leads landed (child rows not
+    written), and one `reserved` whose insert never landed; an older run left a stale `reserved`
+    row for row 5. The rerun reports the first batch's rows as already loaded, keeps the second's
+    leads (and writes their children), loads the third's rows as new; the next run loads nothing."""
+    engine = _engine(db_url)
+    path = write_csv(tmp_path / "leads.csv", feature_rows(6))
+    ensure_ledger_tables(engine)
+    key = _key(engine, path)
+    with engine.begin() as conn:
+        record_rows(conn, key, "older-run", pl.DataFrame({"source_row": [5], "lead_id": [40]}), "reserved")
+        done = record_reserved(conn, key, "killed-run", pl.DataFrame({"source_row": [1, 2], "lead_id": [1, 2]}))
+        record_done(conn, key, done, [])
+        record_reserved(conn, key, "killed-run", pl.DataFrame({"source_row": [3, 4], "lead_id": [3, 4]}))
+        record_reserved(conn, key, "killed-run", pl.DataFrame({"source_row": [5, 6], "lead_id": [5, 6]}))
+        for row in (1, 2, 3, 4):
+            conn.execute(sa.insert(tables.vicidial_list).values(
+                lead_id=row, phone_number=phone(row), list_id=101, first_name=f"Lead{row}", status="NEW",
+                entry_date=NOW_TEXT,
+            ))  # fmt: skip
+    before = _batches(engine)
+
+    dry = load(engine, [path], settings(tmp_path, options=DUPLIST, dry_run=True))
+    predicted = results(tmp_path / "results.jsonl")
+    assert (dry.added, dry.already_loaded) == (4, 2)
+    assert _batches(engine) == before  # a dry run writes nothing
+
+    rerun = load(engine, [path], settings(tmp_path, options=DUPLIST))
+    assert (rerun.added, rerun.already_loaded, rerun.rejected) == (4, 2, 0)
+    got = results(tmp_path / "results.jsonl")
+    assert got == predicted
+    assert [(r["status"], r["lead_id"]) for r in got] == [
+        ("already_loaded", 1), ("already_loaded", 2), ("added", 3), ("added", 4), ("added", 5), ("added", 6),
+    ]
+    assert [b[-1] for b in _batches(engine)] == ["done", "done"]  # the killed run's first, this run's
+    assert _row_ledger(engine) == [(3, 3, "done"), (4, 4, "done")]
+    assert _ledger_rows(engine) == [(i, i, "done") for i in range(1, 7)]
+    assert counts(engine, ("vicidial_list", "custom_101")) == {"vicidial_list": 6, "custom_101": 2}
+    third = load(engine, [path], settings(tmp_path, options={}))
+    assert (third.added, third.already_loaded) == (0, 6)
+    engine.dispose()
+
+
+def test_expanding_reserved_batches_twice_changes_nothing(db_url: str) -> None:
+    """A run stopped halfway through the expansion leaves the batches: the next one redoes it,
+    and rows the row ledger knows as `done` stay so."""
+    engine = _engine(db_url)
+    ensure_ledger_tables(engine)
+    key = input_key(engine, "x" * 64)
+    assert key is not None
+    pairs = pl.DataFrame({"source_row": [1, 2, 4], "lead_id": [7, 8, 9]})
+    with engine.begin() as conn:
+        record_reserved(conn, key, "killed-run", pairs)
+        record_rows(conn, key, "later-run", pl.DataFrame({"source_row": [2], "lead_id": [8]}), "done")
+    with engine.begin() as conn:
+        first = expand_reservations(conn, key)
+        record_reserved(conn, key, "killed-run", pairs)  # as if the batch's DELETE never ran
+    with engine.begin() as conn:
+        again = expand_reservations(conn, key)
+    assert (first, again) == (2, 2)
+    assert _row_ledger(engine) == [(1, 7, "reserved"), (2, 8, "done"), (4, 9, "reserved")]
+    assert _batches(engine) == []
+    engine.dispose()
+
+
+def test_runs_encode_any_order() -> None:
+    values = [5, 6, 7, 1, 2, 9, 11, 12, 10]
+    assert encode_runs(values) == "5-7,1-2,9,11-12,10"
+    assert decode_runs(encode_runs(values)) == values
+    assert decode_runs(encode_runs([])) == []

@@ -281,6 +281,26 @@ def test_malformed_corpus(tmp_path: Path, name: str, batch_rows: int) -> None:
     )
 
 
+@pytest.mark.parametrize(("suffix", "first", "sizes"), [
+    (".csv", 2, [2, 4, 8, 8, 1]),
+    (".csv", 1, [1, 2, 4, 8, 8]),
+    (".csv", 50, [8, 8, 7]),
+    (".parquet", 3, [3, 6, 8, 6]),
+])
+def test_first_batches_ramp_up_to_batch_rows(tmp_path: Path, suffix: str, first: int, sizes: list[int]) -> None:
+    """`first_batch_rows`: the first batch holds that many records, each next one twice as many
+    until `batch_rows`; every record still comes once, in order, malformed ones included."""
+    lines = [f"{i},x{i}" if i % 6 else f"{i},x,extra" for i in range(1, 24)]
+    path = tmp_path / f"ramp{suffix}"
+    if suffix == ".csv":
+        path.write_text("a,b\n" + "\n".join(lines) + "\n")
+    else:
+        pl.DataFrame({"a": [str(i) for i in range(1, 24)], "b": [f"x{i}" for i in range(1, 24)]}).write_parquet(path)
+    rows, bad, batches = _collect(path, ReadOptions(batch_rows=8, first_batch_rows=first))
+    assert [b.records for b in batches] == sizes
+    assert sorted(rows[SOURCE_ROW].to_list() + bad[SOURCE_ROW].to_list()) == list(range(1, 24))
+
+
 def test_multi_line_field_keeps_its_newlines(tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     path.write_bytes(CORPUS["multi-line-field-is-one-record"][0])
