@@ -90,7 +90,7 @@ def blocks(stream: IO[bytes], first: bytes, codec: Codec) -> Iterator[tuple[byte
     if codec.wide:
         yield from _wide_blocks(stream, first, codec)
         return
-    rest = first
+    rest, want = first, BLOCK_BYTES // 16
     while True:
         chunk = stream.read(BLOCK_BYTES)
         if not chunk:
@@ -103,7 +103,17 @@ def blocks(stream: IO[bytes], first: bytes, codec: Codec) -> Iterator[tuple[byte
             rest = data
             continue
         rest = data[cut + 1 :]
-        yield data[: cut + 1], False
+        body = data[: cut + 1]
+        # NOTE: the first blocks go out in small pieces (1/16 of a block, doubling): the first
+        # batch is then parsed from a fraction of the file, and a pipeline starts writing sooner
+        while want < BLOCK_BYTES and len(body) > want:
+            piece = body.rfind(b"\n", 0, want)
+            if piece < 0:
+                break
+            yield body[: piece + 1], False
+            body = body[piece + 1 :]
+            want *= 2
+        yield body, False
 
 
 def _wide_blocks(stream: IO[bytes], first: bytes, codec: Codec) -> Iterator[tuple[bytes, bool]]:

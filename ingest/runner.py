@@ -90,7 +90,7 @@ from sinks.lookups import (
 )
 from sinks.rejects import RejectsFile, ResultsFile
 from sinks.users import load_group, load_list_campaigns_pairs, load_user
-from sinks.vicidial import bulk_insert, locked_lead_table, next_id, truncate_to_columns
+from sinks.vicidial import bulk_insert, escape_for_load_data, locked_lead_table, next_id, truncate_to_columns
 
 __all__ = ["LoadSettings", "RunSummary", "load_files", "load_frames", "settle_columns", "settled_constants"]
 
@@ -159,10 +159,38 @@ class RunSummary:
         return out
 
 
-def _finished(value: pl.DataFrame) -> Future[pl.DataFrame]:
-    done: Future[pl.DataFrame] = Future()
+_Written = tuple[pl.DataFrame, int | None]
+"""A batch's outcomes (response lines included), and the key of its ledger row when that is
+still to be marked `done` (its child rows were written on the writer thread)."""
+
+
+def _finished(value: _Written) -> Future[_Written]:
+    done: Future[_Written] = Future()
     done.set_result(value)
     return done
+
+
+@dataclass(frozen=True)
+class _LeadRows:
+    """The `vicidial_list` rows of a batch's rows that passed every check but A11, made before
+    the lock (`lead_id` 0 until ids are allocated), in `source_row` order."""
+
+    source_rows: pl.Series
+    rows: pl.DataFrame
+    """Cut to the column widths; escaped for `LOAD DATA` when `escaped`."""
+    candidates: pl.DataFrame
+    """The duplicate check's columns of `rows`, as stored (never escaped)."""
+    escaped: bool
+
+    def allocate(self, accepted: pl.Series, first: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Rows and candidate columns of the `accepted` source rows, ids from `first` in order."""
+        keep = self.source_rows.is_in(accepted.implode())
+        ids = pl.int_range(first, first + accepted.len(), dtype=pl.Int64).alias("lead_id")
+        rows = self.rows.filter(keep).with_columns(ids)
+        if rows.height != accepted.len():
+            msg = f"{accepted.len()} rows accepted, but {rows.height} lead rows made for them"
+            raise AssertionError(msg)
+        return rows, self.candidates.filter(keep).with_columns(ids)
 
 
 @dataclass(frozen=True)
@@ -177,8 +205,7 @@ class _Screened:
     stale: tuple[int, ...] = ()
     rows_screened: pl.DataFrame | None = None
     prefetched: Prefetched | None = None
-    entry: pl.DataFrame | None = None
-    """`source_row`, `entry_list_id` of the rows whose custom fields will be written."""
+    lead_rows: _LeadRows | None = None
 
 
 class _Stages:
@@ -362,7 +389,7 @@ class _Loader:
             # NOTE: a batch is accounted once its child rows are written (on MariaDB/MySQL, on
             # the writer thread): as soon as they are, or when two newer batches are written.
             # Waiting for them at once would keep the lead table idle while they finish.
-            waiting: deque[tuple[_Screened, Future[pl.DataFrame] | None]] = deque()
+            waiting: deque[tuple[_Screened, Future[_Written] | None]] = deque()
             while (screened := ahead.result()) is not None:
                 ahead = worker.submit(self._next_screened, batches, name)
                 written = None if screened.rows_screened is None else self._finish(screened)
@@ -382,12 +409,18 @@ class _Loader:
             self._writer = None
 
     # -- one batch ------------------------------------------------------------------------
-    def _settle(self, screened: _Screened, written: Future[pl.DataFrame] | None) -> None:
+    def _settle(self, screened: _Screened, written: Future[_Written] | None) -> None:
         """Account a written batch: results, rejects, counts and progress."""
         batch = screened.batch
         parts = [self._malformed(batch.malformed)]
         if written is not None:
-            parts.append(written.result())
+            outcomes, unmarked = written.result()
+            if unmarked is not None and self._input_id is not None:
+                # NOTE: here, between two batches' locked sections: the writer thread's UPDATE
+                # would wait for the lock that holds this table (2.2 s over 200k leads)
+                with self.engine.begin() as conn:
+                    record_done(conn, self._input_id, unmarked, [])
+            parts.append(outcomes)
         self._account(pl.concat(parts, how="vertical_relaxed"), screened.as_read, batch.malformed)
         self.on_rows(batch.records, batch.progress)
 
@@ -432,11 +465,33 @@ class _Loader:
         with self.stages.timed("candidates"), self.engine.connect() as conn:
             prefetched = prefetch_candidates(conn, fresh, started_empty=self._deferral.active)
             entry = custom_entry_list_ids(conn, fresh, custom_fields_enabled=self.custom_fields_enabled)
+        with self.stages.timed("lead_rows"):
+            made = self._lead_rows(fresh, entry, now)
         return dataclasses.replace(out, now=now, done=done, redo=redo, rows_screened=screened,
                                    stale=tuple(stale.get_column(SOURCE_ROW).to_list()), prefetched=prefetched,
-                                   entry=entry)
+                                   lead_rows=made)
 
-    def _finish(self, s: _Screened) -> Future[pl.DataFrame]:
+    def _lead_rows(self, fresh: pl.DataFrame, entry: pl.DataFrame, now: datetime) -> _LeadRows:
+        """The rows step A13 inserts for the rows that passed A1–A10, made on the screen thread:
+        under the lock only the ids are set (`_LeadRows.allocate`)."""
+        passing = fresh.filter(pl.col(REJECT).is_null()).sort(SOURCE_ROW)
+        rows = truncate_to_columns(
+            lead_rows(passing.lazy().with_columns(lead_id=pl.lit(0, pl.Int64)), now=now, user=self.actor.user).collect(),
+            tables.vicidial_list,
+        )
+        if entry.height:
+            # add_lead sets it once the custom row is in; leadpipe inserts the lead with it
+            found = passing.select(pl.col(SOURCE_ROW).cast(pl.Int64)).join(
+                entry, on=SOURCE_ROW, how="left", maintain_order="left").get_column("entry_list_id")
+            rows = rows.with_columns(found.alias("_entry")).with_columns(
+                entry_list_id=pl.coalesce("_entry", "entry_list_id")).drop("_entry")
+        escaped = not self.settings.dry_run and is_mysql(self.engine)
+        return _LeadRows(
+            source_rows=passing.get_column(SOURCE_ROW).cast(pl.Int64), candidates=rows.select(list(CANDIDATE_SCHEMA)),
+            rows=escape_for_load_data(rows) if escaped else rows, escaped=escaped,
+        )
+
+    def _finish(self, s: _Screened) -> Future[_Written]:
         """Step A11 and the writes of a screened batch; every row's verdict once they are done."""
         assert s.rows_screened is not None
         assert s.redo is not None
@@ -447,9 +502,9 @@ class _Loader:
             pl.lit(None, pl.String).alias(REJECT)
         )
         assert s.prefetched is not None
-        assert s.entry is not None
+        assert s.lead_rows is not None
         assert s.done is not None
-        return self._write(fresh, recovered, s.now, s.prefetched, s.entry, s.done, s.stale)
+        return self._write(fresh, recovered, s.now, s.prefetched, s.lead_rows, s.done, s.stale)
 
     def _ledger_states(self, settled: pl.DataFrame) -> pl.DataFrame:
         empty = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "lead_id": pl.Int64, "stage": pl.String})
@@ -520,7 +575,7 @@ class _Loader:
         )
 
     def _write(self, fresh: pl.DataFrame, recovered: pl.DataFrame, now: datetime, prefetched: Prefetched,
-               entry: pl.DataFrame, done: pl.DataFrame, stale: tuple[int, ...] = ()) -> Future[pl.DataFrame]:
+               made: _LeadRows, done: pl.DataFrame, stale: tuple[int, ...] = ()) -> Future[_Written]:
         """Steps A11 and A13 under the lock, then A14–A18; every row's outcome and response lines
         (`done`: the rows an earlier run loaded, reported as such)."""
         s = self.settings
@@ -549,19 +604,9 @@ class _Loader:
                     accepted = accepted.with_columns(
                         lead_id=pl.int_range(first, first + accepted.height, dtype=pl.Int64)
                     )
-                    rows = truncate_to_columns(
-                        lead_rows(accepted.lazy(), now=now, user=self.actor.user).collect(),
-                        tables.vicidial_list,
-                    )
-                    if entry.height:
-                        ids = accepted.select(pl.col(SOURCE_ROW).cast(pl.Int64), "lead_id").join(
-                            entry.rename({"entry_list_id": "_entry"}), on=SOURCE_ROW
-                        ).drop(SOURCE_ROW)
-                        rows = rows.join(ids, on="lead_id", how="left", maintain_order="left").with_columns(
-                            entry_list_id=pl.coalesce("_entry", "entry_list_id")
-                        ).drop("_entry")
+                    rows, candidates = made.allocate(accepted.get_column(SOURCE_ROW).cast(pl.Int64), first)
                     if s.dry_run:
-                        self._remember_dry(rows, first + accepted.height)
+                        self._remember_dry(candidates, first + accepted.height)
                     else:
                         with self.stages.timed("write_ledger"):
                             if self._input_id is not None:
@@ -575,10 +620,10 @@ class _Loader:
                             # NOTE: no `added` mark after the insert: a rerun proves a reserved
                             # row landed from the lead itself (`_landed`), and that UPDATE cost
                             # ~5% of a load into MariaDB
-                            bulk_insert(conn, tables.vicidial_list, rows)
+                            bulk_insert(conn, tables.vicidial_list, rows, escaped=made.escaped)
                         self._last_added = accepted.height
                         if accepted.height:
-                            self._remember_own(first, rows.select(list(CANDIDATE_SCHEMA)))
+                            self._remember_own(first, candidates)
                 both = pl.concat([accepted, recovered.with_columns(pl.col("lead_id").cast(pl.Int64))],
                                  how="diagonal_relaxed")
                 if deferred:  # MyISAM: the leads are in; child rows follow outside the lock
@@ -602,16 +647,17 @@ class _Loader:
                 return self._responses(verdicts, done)
 
         if not deferred:
-            return _finished(answer(notices))
+            return _finished((answer(notices), None))
 
-        def rest() -> pl.DataFrame:
+        def rest() -> _Written:
             with self.engine.begin() as conn:
-                notices = self._children(conn, both, recovered, now, batch_key)
-            return answer(notices)
+                notices = self._children(conn, both, recovered, now, None)
+            return answer(notices), batch_key
 
-        # NOTE: on MariaDB/MySQL a batch's child rows, `done` rows and response lines are made on
-        # a second connection and thread while the next batch takes the lock and loads its leads
-        # (other tables); the single writer thread keeps them in batch order
+        # NOTE: on MariaDB/MySQL a batch's child rows and response lines are made on a second
+        # connection and thread while the next batch takes the lock and loads its leads (other
+        # tables); the single writer thread keeps them in batch order. The batch's ledger row
+        # is marked `done` when it is accounted (`_settle`).
         assert self._writer is not None
         return self._writer.submit(rest)
 
@@ -636,7 +682,7 @@ class _Loader:
     def _children(self, conn: sa.Connection, both: pl.DataFrame, recovered: pl.DataFrame,
                   now: datetime, batch_key: int | None) -> pl.DataFrame:
         """Steps A14–A18 for the batch's new and recovered leads, then their `done` marks
-        (`batch_key`: the batch's ledger row, None when it has no new leads)."""
+        (`batch_key`: the batch's ledger row, None when it has no new leads or the caller marks it)."""
         s = self.settings
         with self.stages.timed("write_children"):
             notices = write_children(

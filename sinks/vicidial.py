@@ -24,6 +24,7 @@ from sinks.database import is_mysql
 __all__ = [
     "LEAD_COLUMNS",
     "bulk_insert",
+    "escape_for_load_data",
     "load_data_rows",
     "locked_lead_table",
     "next_id",
@@ -95,11 +96,14 @@ def next_id(conn: sa.Connection, table: sa.Table, column: str) -> int:
     return max(int(top) + 1, counter)
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> int:
+def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, *, escaped: bool = False) -> int:
     """Append rows the fastest way the dialect offers: `LOAD DATA LOCAL INFILE` on MySQL,
-    one executemany on SQLite (both measured in `benchmarks/bench_load.py`)."""
+    one executemany on SQLite (both measured in `benchmarks/bench_load.py`).
+
+    `escaped`: MySQL only, the text is already escaped (`escape_for_load_data`).
+    """
     if is_mysql(conn):
-        return load_data_rows(conn, table, frame)
+        return load_data_rows(conn, table, frame, escaped=escaped)
     return write_rows(conn, table, frame, chunk_rows=max(frame.height, 1))
 
 
@@ -114,7 +118,7 @@ def write_rows(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, *, chu
     return frame.height
 
 
-def _escaped_for_load_data(frame: pl.DataFrame) -> pl.DataFrame:
+def escape_for_load_data(frame: pl.DataFrame) -> pl.DataFrame:
     """Escape text for `LOAD DATA … FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'`."""
     exprs = []
     for name, dtype in frame.schema.items():
@@ -129,16 +133,18 @@ def _escaped_for_load_data(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
-def load_data_rows(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, *, workdir: Path | None = None) -> int:
+def load_data_rows(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, *, workdir: Path | None = None,
+                   escaped: bool = False) -> int:
     """MySQL only: append `frame` to `table` with one `LOAD DATA LOCAL INFILE` statement.
 
-    The rows go through a temporary tab-separated file with MySQL's escapes; NULL is `\\N`.
+    The rows go through a temporary tab-separated file with MySQL's escapes (`escaped`: the
+    caller applied them already, `escape_for_load_data`); NULL is `\\N`.
     """
     if frame.height == 0:
         return 0
     with tempfile.NamedTemporaryFile("wb", suffix=".tsv", dir=workdir, delete=False) as handle:
         path = Path(handle.name)
-        _escaped_for_load_data(frame).write_csv(
+        (frame if escaped else escape_for_load_data(frame)).write_csv(
             handle, separator="\t", include_header=False, quote_style="never", null_value="\\N",
             line_terminator="\n",
         )

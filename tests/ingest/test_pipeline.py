@@ -20,7 +20,7 @@ from sqlalchemy.dialects import mysql
 from sinks import tables
 from tests import _mariadb
 from tests.conftest import mariadb_url
-from tests.ingest._pipeline import NOW, NOW_TEXT, load, prepare, results, settings, table_rows, write_csv
+from tests.ingest._pipeline import NOW, NOW_TEXT, load, phone, prepare, results, settings, table_rows, write_csv
 
 _MYSQL = ("mysql", "mariadb")
 LONG_LAST = "O'Neil-Smithsonian-Featherstonehaugh"
@@ -854,4 +854,24 @@ def test_remembered_own_leads_are_merged_and_trimmed(tmp_path: Path) -> None:
     assert [(a, b, r["lead_id"].to_list()) for a, b, r in loader._own] == [(5, 6, [5, 6]), (10, 11, [10, 11])]
     loader._forget_own(11)
     assert not loader._own
+    engine.dispose()
+
+
+def test_text_with_load_data_escapes_lands_as_sent(db_url: str, tmp_path: Path) -> None:
+    """Backslashes, tabs and line ends in the fields add_lead lets through (comments, vendor
+    code) land byte for byte: on MariaDB the lead rows are escaped for `LOAD DATA` before the
+    lock, while the duplicate check across batches still compares the stored values."""
+    engine = prepare(db_url)
+    odd = ["C:\\temp\\new", "tab\there", "two\nlines", "nul\\0", "end\\", "\\N"]
+    rows = [{"phone_number": phone(i), "first_name": f"Lead{i}", "comments": text,
+             "vendor_lead_code": text.replace("\n", " ")} for i, text in enumerate(odd, start=1)]
+    rows.append({"phone_number": phone(2), "first_name": "Again", "comments": "dup"})  # batch 3: row 2 again
+    path = write_csv(tmp_path / "odd.csv", rows)
+    summary = load(engine, [path], settings(tmp_path, options={"duplicate_check": "DUPLIST"}, batch_rows=3))
+    assert (summary.added, summary.rejected) == (6, 1)
+    assert results(tmp_path / "results.jsonl")[-1]["reject_reason"] == "DUPLICATE_PHONE_LIST"
+    with engine.connect() as conn:
+        t = tables.vicidial_list
+        stored = conn.execute(sa.select(t.c.comments, t.c.vendor_lead_code).order_by(t.c.lead_id)).all()
+    assert [tuple(r) for r in stored] == [(text, text.replace("\n", " ")) for text in odd]
     engine.dispose()
