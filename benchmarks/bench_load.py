@@ -34,6 +34,7 @@ from benchmarks._common import (
     mariadb_engine,
     peak_rss_mb,
     prepare_database,
+    reset_peak_rss,
     timed,
 )
 from ingest.clock import Clock
@@ -152,6 +153,7 @@ def mariadb_part(rows: int, prefill: int, sample: int, workdir: Path, fills: tup
         for turn in range(1, repeat + 1):
             print(f"-- pair {turn} of {repeat}")
             restore(engine)  # every run starts from the same freshly restored table and indexes
+            reset_peak_rss()  # the printed peak is this load's, not the set-up's or an earlier run's
             written = run_pipeline(engine, path, "leadpipe end to end", rows, times)
             restore(engine)
             with engine.begin() as conn, timed("bare LOAD DATA of the same final rows", written.height, times):
@@ -179,6 +181,7 @@ def sqlite_part(rows: int, workdir: Path) -> None:
     engine = connect(url)
     prepare_database(engine)
     custom_fields(engine)
+    reset_peak_rss()
     written = run_pipeline(engine, path, "leadpipe end to end", rows, times)
     engine.dispose()
     bare_url = f"sqlite:///{workdir / 'bare.db'}"

@@ -58,6 +58,7 @@ from sinks.candidates import (
 from sinks.database import is_mysql
 from sinks.indexes import Deferral, deferred_indexes, restore_abandoned
 from sinks.ledger import (
+    batch_ledger,
     clear_reserved,
     ensure_ledger_tables,
     expand_reservations,
@@ -74,9 +75,6 @@ from sinks.ledger import (
     stored_leads,
 )
 from sinks.ledger import (
-    batch_ledger,
-)
-from sinks.ledger import (
     ledger as ledger_table,
 )
 from sinks.lookups import (
@@ -90,7 +88,13 @@ from sinks.lookups import (
 )
 from sinks.rejects import RejectsFile, ResultsFile
 from sinks.users import load_group, load_list_campaigns_pairs, load_user
-from sinks.vicidial import bulk_insert, escape_for_load_data, locked_lead_table, next_id, truncate_to_columns
+from sinks.vicidial import (
+    bulk_insert,
+    escape_for_load_data,
+    locked_lead_table,
+    next_id,
+    truncate_to_columns,
+)
 
 __all__ = ["LoadSettings", "RunSummary", "load_files", "load_frames", "settle_columns", "settled_constants"]
 

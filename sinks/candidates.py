@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from sinks import tables
 from sinks.database import is_mysql
-from sinks.vicidial import bulk_insert
+from sinks.vicidial import bulk_insert, leads_by_id
 
 __all__ = [
     "CANDIDATE_SCHEMA",
@@ -269,9 +269,7 @@ def current_candidates(
     vl = tables.vicidial_list
     columns = _columns()
     parts = []
-    ids = prefetched.rows.get_column("lead_id").to_list()
-    for start in range(0, len(ids), 5_000):
-        parts.append(_frame(conn.execute(sa.select(*columns).where(vl.c.lead_id.in_(ids[start : start + 5_000])))))
+    parts.append(_frame(leads_by_id(conn, columns, prefetched.rows.get_column("lead_id").to_list())))
     mine = [(first, last, rows) for first, last, rows in own if last > prefetched.horizon]
     newer = sa.select(*columns).where(
         vl.c.lead_id > prefetched.horizon,

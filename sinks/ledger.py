@@ -33,7 +33,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -41,10 +40,13 @@ from sqlalchemy.dialects import mysql
 
 from sinks import tables
 from sinks.database import is_mysql, lock_name
-from sinks.vicidial import bulk_insert
+from sinks.vicidial import bulk_insert, leads_by_id
 
 __all__ = [
+    "batch_ledger",
+    "clear_reserved",
     "ensure_ledger_tables",
+    "expand_reservations",
     "file_hash",
     "forget_input",
     "input_key",
@@ -52,12 +54,9 @@ __all__ = [
     "inputs",
     "ledger",
     "ledger_metadata",
+    "ledger_rows",
     "ledger_top",
     "mark_stage",
-    "batch_ledger",
-    "clear_reserved",
-    "expand_reservations",
-    "ledger_rows",
     "read_ledger",
     "record_done",
     "record_reserved",
@@ -436,11 +435,7 @@ def mark_stage(conn: sa.Connection, input_id: int, lead_ids: list[int], stage: s
 def stored_leads(conn: sa.Connection, lead_ids: list[int]) -> pl.DataFrame:
     """`lead_id`, `phone_number` and `list_id` of those of the given leads that exist."""
     t = tables.vicidial_list
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(lead_ids), 5_000):
-        part = lead_ids[start : start + 5_000]
-        stmt = sa.select(t.c.lead_id, t.c.phone_number, t.c.list_id).where(t.c.lead_id.in_(part))
-        found.extend(tuple(r) for r in conn.execute(stmt))
+    found = [tuple(r) for r in leads_by_id(conn, [t.c.lead_id, t.c.phone_number, t.c.list_id], lead_ids)]
     return pl.DataFrame(
         found, schema={"lead_id": pl.Int64, "phone_number": pl.String, "list_id": pl.Int64}, orient="row"
     )

@@ -25,6 +25,7 @@ __all__ = [
     "LEAD_COLUMNS",
     "bulk_insert",
     "escape_for_load_data",
+    "leads_by_id",
     "load_data_rows",
     "locked_lead_table",
     "next_id",
@@ -94,6 +95,15 @@ def next_id(conn: sa.Connection, table: sa.Table, column: str) -> int:
         ).scalar()
         counter = int(seq or 0) + 1
     return max(int(top) + 1, counter)
+
+
+def leads_by_id(conn: sa.Connection, columns: Sequence[sa.ColumnElement[Any]], lead_ids: Sequence[int],
+                *, chunk: int = 5_000) -> Iterator[sa.Row[Any]]:
+    """The `columns` of the `vicidial_list` rows with the given ids (missing ids are skipped),
+    one primary-key `IN` query per `chunk` ids."""
+    t = tables.vicidial_list
+    for start in range(0, len(lead_ids), chunk):
+        yield from conn.execute(sa.select(*columns).where(t.c.lead_id.in_(lead_ids[start : start + chunk])))
 
 
 def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, *, escaped: bool = False) -> int:

@@ -20,7 +20,17 @@ from sqlalchemy.dialects import mysql
 from sinks import tables
 from tests import _mariadb
 from tests.conftest import mariadb_url
-from tests.ingest._pipeline import NOW, NOW_TEXT, load, phone, prepare, results, settings, table_rows, write_csv
+from tests.ingest._pipeline import (
+    NOW,
+    NOW_TEXT,
+    load,
+    phone,
+    prepare,
+    results,
+    settings,
+    table_rows,
+    write_csv,
+)
 
 _MYSQL = ("mysql", "mariadb")
 LONG_LAST = "O'Neil-Smithsonian-Featherstonehaugh"
