@@ -92,7 +92,7 @@ inputs = sa.Table(
 )
 
 # NOTE: keyed by a small integer, not the 64-character hash: with the hash in the key (utf8mb4)
-# writing a batch's reservations into MyISAM took 4x as long, inside the lead table's lock
+# writing a batch's rows into MyISAM took 4x as long (when this table held every lead's row)
 ledger = sa.Table(
     "leadpipe_row_ledger",
     ledger_metadata,
