@@ -30,7 +30,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -331,7 +331,12 @@ def record_done(conn: sa.Connection, input_id: int, batch: int | None, recovered
 def clear_reserved(conn: sa.Connection, input_id: int, source_rows: Sequence[int]) -> None:
     """Drop the `reserved` rows of the given source rows (an interrupted run's ids whose insert
     never landed); `added` and `done` rows are never touched."""
-    for first, last in _runs(list(source_rows)):
+    _drop_reserved(conn, input_id, _runs(list(source_rows)))
+
+
+def _drop_reserved(conn: sa.Connection, input_id: int, spans: Iterable[tuple[int, int]]) -> None:
+    """Drop the row ledger's `reserved` rows within each (first, last) span of source rows."""
+    for first, last in spans:
         conn.execute(sa.delete(ledger).where(
             ledger.c.input_id == input_id, ledger.c.stage == "reserved",
             ledger.c.source_row.between(first, last),
@@ -363,11 +368,7 @@ def expand_reservations(conn: sa.Connection, input_id: int) -> int:
     if not spans:
         return 0
     pairs = _batch_pairs(conn, input_id, stage="reserved")
-    for first, last in spans:
-        conn.execute(sa.delete(ledger).where(
-            ledger.c.input_id == input_id, ledger.c.stage == "reserved",
-            ledger.c.source_row.between(first, last),
-        ))
+    _drop_reserved(conn, input_id, [(int(first), int(last)) for first, last in spans])
     low, high = pairs.get_column("source_row").min(), pairs.get_column("source_row").max()
     known = conn.execute(sa.select(ledger.c.source_row).where(
         ledger.c.input_id == input_id, ledger.c.source_row.between(low, high)
@@ -385,13 +386,7 @@ def encode_runs(values: Sequence[int]) -> str:
     >>> encode_runs([1, 2, 3, 5, 8, 9, 4])
     '1-3,5,8-9,4'
     """
-    runs: list[list[int]] = []
-    for value in values:
-        if runs and value == runs[-1][1] + 1:
-            runs[-1][1] = value
-        else:
-            runs.append([value, value])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in _ordered_runs(values))
 
 
 def decode_runs(text: str) -> list[int]:
@@ -413,8 +408,13 @@ def _runs(ids: list[int]) -> list[tuple[int, int]]:
     >>> _runs([5, 6, 7, 9, 12, 13])
     [(5, 7), (9, 9), (12, 13)]
     """
+    return _ordered_runs(sorted(ids))
+
+
+def _ordered_runs(values: Iterable[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive values as (first, last) pairs, in the values' order."""
     out: list[tuple[int, int]] = []
-    for value in sorted(ids):
+    for value in values:
         if out and value == out[-1][1] + 1:
             out[-1] = (out[-1][0], value)
         else:
